@@ -1,0 +1,177 @@
+/*
+ * /status and /metrics.  Both are rendered from daemon_state at request
+ * time; nothing here blocks or queries the database.
+ */
+#include "build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "loop.h"
+#include "pg.h"
+#include "redis.h"
+#include "status.h"
+
+static const char *
+state_name(enum daemon_state s)
+{
+	switch (s) {
+	case DAEMON_STARTING:	return "starting";
+	case DAEMON_RUNNING:	return "running";
+	case DAEMON_DRAINING:	return "draining";
+	}
+	return "unknown";
+}
+
+static double
+uptime_s(void)
+{
+	return (double)(loop_now_ms() - daemon_state.started_ms) / 1000.0;
+}
+
+static json_t *
+reload_json(void)
+{
+	const struct reload_result	*r = &daemon_state.reload;
+	json_t				*o, *errs;
+
+	o = json_object();
+	json_object_set_new(o, "result", r->ok < 0 ? json_string("none") :
+	    json_string(r->ok ? "ok" : "failed"));
+	json_object_set_new(o, "at", r->ok < 0 ? json_null() : json_integer(r->at));
+	errs = json_array();
+	for (size_t i = 0; i < r->errors.count; i++)
+		json_array_append_new(errs, json_string(r->errors.msgs[i]));
+	json_object_set_new(o, "errors", errs);
+	json_object_set_new(o, "ok_total", json_integer(r->total_ok));
+	json_object_set_new(o, "failed_total", json_integer(r->total_failed));
+	return o;
+}
+
+static json_t *
+accounts_json(void)
+{
+	const struct acct_stats	*a = &daemon_state.accounts;
+	json_t			*o, *files, *sync, *by;
+
+	files = json_pack("{s:I, s:I, s:I}", "loaded", (json_int_t)a->loaded,
+	    "rejected", (json_int_t)a->rejected, "duplicates",
+	    (json_int_t)a->duplicates);
+	sync = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
+	    "result", a->sync_ok < 0 ? "none" : a->sync_ok ? "ok" : "failed",
+	    "added", (json_int_t)a->added, "changed", (json_int_t)a->changed,
+	    "removed", (json_int_t)a->removed,
+	    "reactivated", (json_int_t)a->reactivated,
+	    "unchanged", (json_int_t)a->unchanged);
+	json_object_set_new(sync, "at", a->sync_ok < 0 ? json_null() :
+	    json_integer(a->sync_at));
+	by = a->counted ? json_pack("{s:I, s:I, s:I}", "active",
+	    (json_int_t)a->active, "error", (json_int_t)a->error, "suspended",
+	    (json_int_t)a->suspended) : json_null();
+	o = json_object();
+	json_object_set_new(o, "files", files);
+	json_object_set_new(o, "sync", sync);
+	json_object_set_new(o, "by_status", by);
+	return o;
+}
+
+void
+status_render_json(struct evbuffer *out, void *arg)
+{
+	const struct config	*cfg = daemon_state.cfg;
+	json_t			*root;
+	char			*s;
+
+	(void)arg;
+	root = json_object();
+	json_object_set_new(root, "version", json_string(PACKAGE_VERSION));
+	json_object_set_new(root, "pid", json_integer(getpid()));
+	json_object_set_new(root, "worker", json_string(cfg->warmd.worker_name));
+	json_object_set_new(root, "state", json_string(state_name(daemon_state.state)));
+	json_object_set_new(root, "started_at", json_integer(daemon_state.started_at));
+	json_object_set_new(root, "uptime_s", json_real(uptime_s()));
+	json_object_set_new(root, "config", json_pack("{s:s, s:I}", "path",
+	    cfg->path, "generation", (json_int_t)cfg->generation));
+	json_object_set_new(root, "last_reload", reload_json());
+	json_object_set_new(root, "postgres", json_pack("{s:b, s:i, s:i}",
+	    "up", daemon_state.pg && pg_connections_up(daemon_state.pg) > 0,
+	    "connections", daemon_state.pg ? pg_connections_up(daemon_state.pg) : 0,
+	    "pending", daemon_state.pg ? pg_pending(daemon_state.pg) : 0));
+	json_object_set_new(root, "redis", json_pack("{s:b, s:b}", "enabled",
+	    daemon_state.redis != NULL, "up",
+	    daemon_state.redis != NULL && rds_is_up(daemon_state.redis)));
+	json_object_set_new(root, "accounts", accounts_json());
+	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	evbuffer_add_printf(out, "%s\n", s);
+	free(s);
+	json_decref(root);
+}
+
+static void
+metric(struct evbuffer *out, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+void
+status_render_metrics(struct evbuffer *out, void *arg)
+{
+	const struct acct_stats	*a = &daemon_state.accounts;
+	const struct reload_result *r = &daemon_state.reload;
+
+	(void)arg;
+	metric(out, "warmd_uptime_seconds", "gauge", "Seconds since warmd started.");
+	evbuffer_add_printf(out, "warmd_uptime_seconds %.3f\n", uptime_s());
+	metric(out, "warmd_config_generation", "gauge",
+	    "Generation of the config in use (1 = as started).");
+	evbuffer_add_printf(out, "warmd_config_generation %u\n",
+	    daemon_state.cfg->generation);
+	metric(out, "warmd_config_reloads_total", "counter",
+	    "Config reloads by result.");
+	evbuffer_add_printf(out, "warmd_config_reloads_total{result=\"ok\"} %u\n",
+	    r->total_ok);
+	evbuffer_add_printf(out,
+	    "warmd_config_reloads_total{result=\"failed\"} %u\n", r->total_failed);
+	metric(out, "warmd_config_last_reload_ok", "gauge",
+	    "1 if the last reload succeeded, 0 if it failed (1 before any).");
+	evbuffer_add_printf(out, "warmd_config_last_reload_ok %d\n", r->ok != 0);
+	metric(out, "warmd_postgres_up", "gauge",
+	    "1 when at least one PostgreSQL connection is ready.");
+	evbuffer_add_printf(out, "warmd_postgres_up %d\n",
+	    daemon_state.pg && pg_connections_up(daemon_state.pg) > 0);
+	metric(out, "warmd_redis_up", "gauge", "1 when Redis is connected.");
+	evbuffer_add_printf(out, "warmd_redis_up %d\n",
+	    daemon_state.redis != NULL && rds_is_up(daemon_state.redis));
+	metric(out, "warmd_account_lines", "gauge",
+	    "Lines of the account files by outcome of the last load.");
+	evbuffer_add_printf(out, "warmd_account_lines{result=\"loaded\"} %zu\n",
+	    a->loaded);
+	evbuffer_add_printf(out, "warmd_account_lines{result=\"rejected\"} %zu\n",
+	    a->rejected);
+	evbuffer_add_printf(out, "warmd_account_lines{result=\"duplicate\"} %zu\n",
+	    a->duplicates);
+	metric(out, "warmd_account_syncs_total", "counter",
+	    "Syncs of the account files to the database by result.");
+	evbuffer_add_printf(out, "warmd_account_syncs_total{result=\"ok\"} %u\n",
+	    a->syncs_ok);
+	evbuffer_add_printf(out, "warmd_account_syncs_total{result=\"failed\"} %u\n",
+	    a->syncs_failed);
+	if (a->counted) {
+		metric(out, "warmd_accounts", "gauge", "Accounts by status.");
+		evbuffer_add_printf(out, "warmd_accounts{status=\"active\"} %ld\n",
+		    a->active);
+		evbuffer_add_printf(out, "warmd_accounts{status=\"error\"} %ld\n",
+		    a->error);
+		evbuffer_add_printf(out, "warmd_accounts{status=\"suspended\"} %ld\n",
+		    a->suspended);
+	}
+}
