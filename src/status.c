@@ -79,6 +79,8 @@ accounts_json(void)
 	json_object_set_new(o, "files", files);
 	json_object_set_new(o, "sync", sync);
 	json_object_set_new(o, "by_status", by);
+	json_object_set_new(o, "syncs_ok", json_integer(a->syncs_ok));
+	json_object_set_new(o, "syncs_failed", json_integer(a->syncs_failed));
 	return o;
 }
 

@@ -1,4 +1,5 @@
 /* Allocation wrappers; see xmalloc.h. */
+#define _GNU_SOURCE	/* vasprintf */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,9 +38,12 @@ xcalloc(size_t n, size_t size)
 void *
 xreallocarray(void *p, size_t n, size_t size)
 {
+	size_t	bytes;
+
 	if (size != 0 && n > SIZE_MAX / size)
 		oom();
-	p = realloc(p, n * size ? n * size : 1);
+	bytes = n * size;
+	p = realloc(p, bytes != 0 ? bytes : 1);
 	if (p == NULL)
 		oom();
 	return p;
