@@ -21,9 +21,9 @@ struct event_base;
 struct curlev;
 
 struct curlev_opts {
-	int	per_multi;	/* transfers per multi handle before another is opened (0 = 100) */
+	int	per_multi;	/* transfers per multi before another opens; 0 = 100 */
 	long	max_total_connections;	/* per multi; 0 = unlimited */
-	long	max_connects;	/* idle connections kept per multi; 0 = 2 * per_multi */
+	long	max_connects;	/* idle connections cached per multi; 0 = 2 * per_multi */
 	int	idle_close_ms;	/* close an extra multi idle this long; 0 = 120 s */
 };
 
@@ -35,11 +35,12 @@ struct curlev_stats {
 	uint64_t	aborted;	/* taken out by curlev_remove/forget/free */
 };
 
-/* Completion: rc is the transfer result; the easy handle is no longer in any multi. */
+/* Completion: rc is the transfer result; easy is no longer in any multi. */
 typedef void curlev_done_cb(void *arg, CURL *easy, CURLcode rc);
 
-/* Create the glue (opts may be NULL); curl_global_init must have been called. */
-struct curlev *curlev_new(struct event_base *base, const struct curlev_opts *opts);
+/* Create the glue (opts may be NULL); curl_global_init must have run. */
+struct curlev *curlev_new(struct event_base *base,
+	    const struct curlev_opts *opts);
 /*
  * Start a configured easy handle that is not in flight; sets CURLOPT_PRIVATE
  * (owned by curlev from now on), QUICK_EXIT and NOSIGNAL.  May be called from
@@ -51,7 +52,7 @@ int	curlev_add(struct curlev *cl, CURL *easy, curlev_done_cb *cb, void *arg);
  * handle is not in flight.  Safe from completion callbacks, not from curl's.
  */
 void	curlev_remove(struct curlev *cl, CURL *easy);
-/* curlev_remove, then drop all memory of the handle; call before curl_easy_cleanup. */
+/* curlev_remove, then forget the handle; call before curl_easy_cleanup. */
 void	curlev_forget(struct curlev *cl, CURL *easy);
 /* Transfers in flight. */
 int	curlev_running(const struct curlev *cl);

@@ -75,7 +75,9 @@ class Warmd:
         self.conf = os.path.join(self.tmp, "warmd.conf")
         self.logfile = os.path.join(self.tmp, "warmd.stderr")
         self.proc = None
-        subprocess.run([harness.program("src/warmctl"), "keygen", self.key], check=True)
+        open(self.acct, "w").close()
+        subprocess.run([harness.program("src/warmctl"), "keygen", self.key], check=True,
+                       stdout=subprocess.DEVNULL)
 
     def write_conf(self, extra="", redis_addr=None):
         with open(self.conf, "w") as f:

@@ -1,0 +1,575 @@
+/*
+ * warmctl: the operator's command line.  One function per subcommand in the
+ * table below; global options come before the subcommand, its own after.
+ * Database work is blocking here (a short-lived tool) except the account
+ * sync, which is the daemon's asynchronous code run on a private loop so
+ * that both apply exactly the same diff.
+ *
+ * Exit status: 0 success, 1 failure (or rejected account lines), 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libpq-fe.h>
+
+#include "acctfile.h"
+#include "acctsync.h"
+#include "config.h"
+#include "errlist.h"
+#include "log.h"
+#include "loop.h"
+#include "pg.h"
+#include "proxy.h"
+#include "schema.h"
+#include "secret.h"
+#include "xmalloc.h"
+
+#ifndef WARMD_CONFIG_FILE
+#define WARMD_CONFIG_FILE	"/etc/warmd/warmd.conf"
+#endif
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION		"0.1"
+#endif
+
+#define EXIT_USAGE	2
+
+struct ctl {
+	const char	*config_path;
+	const char	*sqldir;	/* --sql-dir, or NULL */
+	const char	*conninfo;	/* --db, or NULL: the config's */
+	int		 verbose;
+	struct config	*cfg;		/* loaded on demand */
+};
+
+struct command {
+	const char	*name;
+	const char	*args;
+	const char	*help;
+	int		(*fn)(struct ctl *, int, char **);
+};
+
+static int	cmd_migrate(struct ctl *, int, char **);
+static int	cmd_keygen(struct ctl *, int, char **);
+static int	cmd_import(struct ctl *, int, char **);
+static int	cmd_check_config(struct ctl *, int, char **);
+static int	cmd_accounts(struct ctl *, int, char **);
+static int	cmd_version(struct ctl *, int, char **);
+static int	cmd_help(struct ctl *, int, char **);
+
+static const struct command commands[] = {
+	{ "migrate", "[--check]",
+	    "apply pending database migrations (--check: only compare)",
+	    cmd_migrate },
+	{ "keygen", "FILE", "create a new secret key file (mode 0400)",
+	    cmd_keygen },
+	{ "import", "", "load the account files and sync them to the database",
+	    cmd_import },
+	{ "check-config", "", "check the config and account files (no database)",
+	    cmd_check_config },
+	{ "accounts", "[--status active|error|suspended]",
+	    "list accounts (secrets never shown)", cmd_accounts },
+	{ "version", "", "print the version", cmd_version },
+	{ "help", "", "this text", cmd_help },
+};
+
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: warmctl [-v] [-c config] [--sql-dir dir] "
+	    "[--db conninfo] command [args]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(fp, "  %-14s %-36s %s\n", commands[i].name,
+		    commands[i].args, commands[i].help);
+}
+
+static void
+print_errors(const struct errlist *el, const char *what)
+{
+	for (size_t i = 0; i < el->count; i++)
+		fprintf(stderr, "warmctl: %s%s\n", what, el->msgs[i]);
+}
+
+/* Load the config once; 0, or -1 after printing every problem. */
+static int
+need_config(struct ctl *c)
+{
+	struct errlist	errs = { 0 };
+
+	if (c->cfg != NULL)
+		return 0;
+	if ((c->cfg = config_load(c->config_path, &errs)) == NULL) {
+		print_errors(&errs, "");
+		fprintf(stderr, "warmctl: %s: configuration is not valid\n",
+		    c->config_path);
+		errlist_clear(&errs);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+conninfo(struct ctl *c)
+{
+	if (c->conninfo != NULL)
+		return c->conninfo;
+	if (need_config(c) == -1)
+		return NULL;
+	return c->cfg->database.conninfo;
+}
+
+/* A blocking connection; NULL after printing why. */
+static PGconn *
+db_connect(struct ctl *c)
+{
+	const char	*keys[] = { "application_name", "dbname", NULL };
+	const char	*vals[] = { "warmctl", NULL, NULL };
+	PGconn		*conn;
+
+	if ((vals[1] = conninfo(c)) == NULL)
+		return NULL;
+	/* expand_dbname: the value is a whole conninfo string. */
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		/* libpq names host and port here, not the password. */
+		fprintf(stderr, "warmctl: cannot connect to PostgreSQL: %s",
+		    PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+static void
+print_applied(void *arg, int version, const char *name)
+{
+	(void)arg;
+	printf("applied %03d_%s\n", version, name);
+	fflush(stdout);
+}
+
+static int
+cmd_migrate(struct ctl *c, int argc, char **argv)
+{
+	const char	*dir = schema_sqldir(c->sqldir);
+	PGconn		*conn;
+	char		 err[1024];
+	int		 n, latest, check = 0;
+
+	if (argc == 2 && strcmp(argv[1], "--check") == 0)
+		check = 1;
+	else if (argc != 1) {
+		fprintf(stderr, "usage: warmctl migrate [--check]\n");
+		return EXIT_USAGE;
+	}
+	if ((latest = schema_latest(dir, err, sizeof(err))) == -1) {
+		fprintf(stderr, "warmctl: %s\n", err);
+		return 1;
+	}
+	if ((conn = db_connect(c)) == NULL)
+		return 1;
+	if (check) {
+		/* The same verdict warmd reaches before it starts. */
+		n = schema_check(conn, dir, err, sizeof(err));
+		PQfinish(conn);
+		printf("%s\n", err);
+		return n == 0 ? 0 : 1;
+	}
+	n = schema_migrate(conn, dir, print_applied, NULL, err, sizeof(err));
+	PQfinish(conn);
+	if (n == -1) {
+		fprintf(stderr, "warmctl: migration failed: %s\n", err);
+		return 1;
+	}
+	if (n == 0)
+		printf("database schema is up to date (version %d), nothing "
+		    "to apply\n", latest);
+	else
+		printf("%d migration(s) applied, database schema is at "
+		    "version %d\n", n, latest);
+	return 0;
+}
+
+static int
+cmd_keygen(struct ctl *c, int argc, char **argv)
+{
+	char	err[512];
+
+	(void)c;
+	if (argc != 2) {
+		fprintf(stderr, "usage: warmctl keygen FILE\n");
+		return EXIT_USAGE;
+	}
+	if (secret_keygen(argv[1], err, sizeof(err)) == -1) {
+		fprintf(stderr, "warmctl: %s\n", err);
+		return 1;
+	}
+	/* Belt and braces: the key must never be readable by others. */
+	if (chmod(argv[1], 0400) == -1) {
+		fprintf(stderr, "warmctl: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	printf("new key written to %s (mode 0400); keep a copy: without it "
+	    "the stored passwords cannot be read\n", argv[1]);
+	return 0;
+}
+
+/*
+ * Read every account file of the config into list.  Rejected lines go to
+ * errs and duplicates to warns; -1 only if a file could not be read.
+ */
+static int
+load_accounts(struct ctl *c, struct acct_list *list, struct errlist *errs,
+    struct errlist *warns)
+{
+	int	rv = 0;
+
+	for (size_t i = 0; i < c->cfg->accounts.nfiles; i++)
+		if (acctfile_load(list, c->cfg->accounts.files[i],
+		    c->cfg->accounts.default_proxy_scheme, errs, warns) < 0)
+			rv = -1;
+	return rv;
+}
+
+static int
+cmd_check_config(struct ctl *c, int argc, char **argv)
+{
+	struct errlist		 errs = { 0 }, warns = { 0 };
+	struct acct_list	 list = { 0 };
+	struct secret_key	 key;
+	char			 err[512], **uas = NULL;
+	size_t			 nuas = 0;
+	int			 bad = 0;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: warmctl check-config\n");
+		return EXIT_USAGE;
+	}
+	if (need_config(c) == -1)
+		return 1;
+	if (load_accounts(c, &list, &errs, &warns) == -1 || errs.count > 0)
+		bad = 1;
+	print_errors(&errs, "");
+	print_errors(&warns, "warning: ");
+	if (secret_key_load(c->cfg->accounts.key_file, &key, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "warmctl: %s\n", err);
+		bad = 1;
+	} else
+		secret_key_wipe(&key);
+	if (c->cfg->accounts.user_agents != NULL) {
+		if (acctsync_load_user_agents(c->cfg->accounts.user_agents,
+		    &uas, &nuas, err, sizeof(err)) == -1) {
+			fprintf(stderr, "warmctl: %s\n", err);
+			bad = 1;
+		}
+		for (size_t i = 0; i < nuas; i++)
+			free(uas[i]);
+		free(uas);
+	}
+	printf("%zu accounts in %zu file(s), %zu line(s) rejected, "
+	    "%zu warning(s)\n", list.n, c->cfg->accounts.nfiles, errs.count,
+	    warns.count);
+	printf("configuration file %s test %s\n", c->config_path,
+	    bad ? "failed" : "is successful");
+	acctlist_free(&list);
+	errlist_clear(&errs);
+	errlist_clear(&warns);
+	return bad;
+}
+
+struct import_result {
+	int			 done;
+	int			 ok;
+	struct acctsync_counts	 counts;
+};
+
+static void
+import_done(void *arg, int ok, const struct acctsync_counts *counts,
+    const char *errmsg)
+{
+	struct import_result	*r = arg;
+
+	r->done = 1;
+	r->ok = ok;
+	if (ok)
+		r->counts = *counts;
+	else
+		fprintf(stderr, "warmctl: account sync failed: %s\n", errmsg);
+	loop_stop();
+}
+
+/* Run the daemon's sync on a loop of our own; 0 when applied. */
+static int
+sync_accounts(struct ctl *c, const struct acct_list *list,
+    const struct secret_key *key, char **uas, size_t nuas,
+    struct import_result *r)
+{
+	struct pg_opts	 opts = { 0 };
+	struct pg_pool	*pool;
+
+	if (loop_init() == -1) {
+		fprintf(stderr, "warmctl: cannot create the event loop\n");
+		return -1;
+	}
+	opts.conninfo = conninfo(c);
+	opts.size = 1;
+	opts.connect_timeout_ms = c->cfg->database.connect_timeout_ms;
+	opts.statement_timeout_ms = c->cfg->database.statement_timeout_ms;
+	/* One try is enough for a tool; the operator re-runs it. */
+	opts.queue_timeout_ms = c->cfg->database.connect_timeout_ms + 1000;
+	opts.reconnect_min_ms = c->cfg->database.reconnect_min_ms;
+	opts.reconnect_max_ms = c->cfg->database.reconnect_max_ms;
+	opts.application_name = "warmctl";
+	if ((pool = pg_pool_new(loop_base(), &opts)) == NULL) {
+		fprintf(stderr, "warmctl: cannot create the database pool\n");
+		loop_free();
+		return -1;
+	}
+	acctsync_start(pool, list, key, (const char *const *)uas, nuas,
+	    import_done, r);
+	while (!r->done)
+		if (loop_run() == -1)
+			break;
+	pg_pool_free(pool);
+	loop_free();
+	return r->done && r->ok ? 0 : -1;
+}
+
+/* Refuse to write into a schema this warmctl does not know; 0 if current. */
+static int
+import_schema_ok(struct ctl *c)
+{
+	PGconn	*conn;
+	char	 msg[512];
+	int	 rc;
+
+	if ((conn = db_connect(c)) == NULL)
+		return -1;
+	rc = schema_check(conn, schema_sqldir(c->sqldir), msg, sizeof(msg));
+	PQfinish(conn);
+	if (rc != 0)
+		fprintf(stderr, "warmctl: %s\n", msg);
+	return rc;
+}
+
+static int
+cmd_import(struct ctl *c, int argc, char **argv)
+{
+	struct errlist		 errs = { 0 }, warns = { 0 };
+	struct acct_list	 list = { 0 };
+	struct secret_key	 key;
+	struct import_result	 r = { 0 };
+	char			 err[512], **uas = NULL;
+	size_t			 nuas = 0;
+	int			 rv = 1;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: warmctl import\n");
+		return EXIT_USAGE;
+	}
+	if (need_config(c) == -1)
+		return 1;
+	if (secret_key_load(c->cfg->accounts.key_file, &key, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "warmctl: %s\n", err);
+		return 1;
+	}
+	if (c->cfg->accounts.user_agents != NULL &&
+	    acctsync_load_user_agents(c->cfg->accounts.user_agents, &uas,
+	    &nuas, err, sizeof(err)) == -1) {
+		fprintf(stderr, "warmctl: %s\n", err);
+		goto out;
+	}
+	if (load_accounts(c, &list, &errs, &warns) == -1) {
+		print_errors(&errs, "");
+		/* A missing file would look like all its accounts removed. */
+		fprintf(stderr, "warmctl: an account file could not be read, "
+		    "nothing imported\n");
+		goto out;
+	}
+	print_errors(&errs, "");
+	print_errors(&warns, "warning: ");
+	printf("%zu accounts read, %zu line(s) rejected, %zu warning(s)\n",
+	    list.n, errs.count, warns.count);
+	fflush(stdout);
+	if (import_schema_ok(c) == -1)
+		goto out;
+	if (sync_accounts(c, &list, &key, uas, nuas, &r) == -1)
+		goto out;
+	printf("added %zu, changed %zu, removed %zu, reactivated %zu, "
+	    "unchanged %zu\n", r.counts.added, r.counts.changed,
+	    r.counts.removed, r.counts.reactivated, r.counts.unchanged);
+	rv = errs.count > 0 ? 1 : 0;
+out:
+	secret_key_wipe(&key);
+	for (size_t i = 0; i < nuas; i++)
+		free(uas[i]);
+	free(uas);
+	acctlist_free(&list);
+	errlist_clear(&errs);
+	errlist_clear(&warns);
+	return rv;
+}
+
+/* A stored proxy URI with its password hidden; malloc'd. */
+static char *
+proxy_for_display(const char *uri)
+{
+	struct proxy	 p;
+	const char	*why;
+	char		*s;
+
+	if (proxy_parse(uri, NULL, &p, &why) == -1)
+		return xstrdup("(unparsable proxy)");
+	s = proxy_redacted(&p);
+	proxy_clear(&p);
+	return s;
+}
+
+static int
+cmd_accounts(struct ctl *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "status", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*status = NULL, *params[1];
+	PGconn		*conn;
+	PGresult	*res;
+	int		 ch;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+s:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			status = optarg;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || (status != NULL &&
+	    strcmp(status, "active") != 0 && strcmp(status, "error") != 0 &&
+	    strcmp(status, "suspended") != 0)) {
+		fprintf(stderr, "usage: warmctl accounts "
+		    "[--status active|error|suspended]\n");
+		return EXIT_USAGE;
+	}
+	if ((conn = db_connect(c)) == NULL)
+		return 1;
+	params[0] = status;
+	res = PQexecParams(conn, "SELECT email, status, status_reason,"
+	    " proxy_uri FROM accounts WHERE $1::text IS NULL OR status = $1"
+	    " ORDER BY email", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "warmctl: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		PQfinish(conn);
+		return 1;
+	}
+	printf("%-40s %-10s %-30s %s\n", "EMAIL", "STATUS", "PROXY", "REASON");
+	for (int i = 0; i < PQntuples(res); i++) {
+		char	*proxy = NULL;
+
+		if (!PQgetisnull(res, i, 3))
+			proxy = proxy_for_display(PQgetvalue(res, i, 3));
+		printf("%-40s %-10s %-30s %s\n", PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1), proxy != NULL ? proxy : "-",
+		    PQgetisnull(res, i, 2) ? "-" : PQgetvalue(res, i, 2));
+		free(proxy);
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+cmd_version(struct ctl *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	printf("warmctl (warmd) %s\n", PACKAGE_VERSION);
+	return 0;
+}
+
+static int
+cmd_help(struct ctl *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "sql-dir", required_argument, NULL, 'S' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctl	 c = { .config_path = WARMD_CONFIG_FILE };
+	int		 ch, rv;
+
+	log_init("warmctl");
+	/* "+": stop at the subcommand, whose options are its own. */
+	while ((ch = getopt_long(argc, argv, "+c:vhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			c.config_path = optarg;
+			break;
+		case 'S':
+			c.sqldir = optarg;
+			break;
+		case 'D':
+			c.conninfo = optarg;
+			break;
+		case 'v':
+			c.verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			return cmd_version(&c, 0, NULL);
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* Quiet by default: the commands print their own results. */
+	log_set_level(c.verbose >= 2 ? LL_DEBUG : c.verbose == 1 ? LL_INFO :
+	    LL_WARN);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		rv = commands[i].fn(&c, argc, argv);
+		config_free(c.cfg);
+		return rv;
+	}
+	fprintf(stderr, "warmctl: unknown command %s\n", argv[0]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
