@@ -124,7 +124,7 @@ static const char *const sections[] = {
  * the worker name, and the pid file is written once at start-up.
  */
 static const struct cf_key keys[] = {
-	{ "warmd", "worker_name", CF_STR, NULL, CF_RESTART,
+	{ "warmd", "worker_name", CF_STR, NULL, CF_RESTART | CF_NONEMPTY,
 	    F(warmd.worker_name), 0, 0, 0, check_worker_name,
 	    "name of this worker in job leases and logs (default: host name)" },
 	{ "warmd", "log_level", CF_LOGLEVEL, "info", 0,

@@ -400,11 +400,10 @@ conn_lost(struct pg_conn *conn, const char *why)
 		pool->nup--;
 		pool_set_state(pool, reason);
 	}
-	if (req != NULL && !pool->closing)
+	/* Even if a state callback above freed the pool: it is owed an answer. */
+	if (req != NULL)
 		req_finish(req, PG_UNKNOWN, NULL,
 		    "connection lost, outcome unknown");
-	else if (req != NULL)
-		req_free(req);
 	if (!pool->closing)
 		pool_kick(pool);
 }

@@ -32,7 +32,10 @@ struct pg_opts {
 	const char	*application_name;
 };
 
-/* Result callback: res is valid only during the call (the pool clears it). */
+/*
+ * Result callback: res is valid only during the call (the pool clears it).
+ * It may call pg_query, pg_cancel and pg_pool_free.
+ */
 typedef void pg_cb(void *arg, enum pg_status st, const PGresult *res,
     const char *errmsg);
 /* Called for each NOTIFY on a channel registered with pg_listen. */
@@ -45,9 +48,17 @@ struct pg_pool *pg_pool_new(struct event_base *base, const struct pg_opts *opts)
 /* Queue a parameterised statement (text params, NULL = SQL NULL); NULL if the pool is closing. */
 struct pg_req *pg_query(struct pg_pool *pool, const char *sql, int nparams,
     const char *const *params, pg_cb *cb, void *arg);
-/* Forget the callback of a pending query (the statement may still run). */
+/*
+ * Forget the callback of a pending query: a queued one is dropped, one on the
+ * wire still runs.  req must not be used once its callback has run or it has
+ * been cancelled.
+ */
 void	pg_cancel(struct pg_req *req);
-/* Subscribe to a channel on the listening connection; re-LISTENs after reconnects. */
+/*
+ * Subscribe to a channel ([a-z0-9_]{1,63}, else -1) on the dedicated listening
+ * connection.  Each time the LISTEN takes effect -- first time and after every
+ * reconnect -- cb gets payload NULL: notifications may have been missed, poll.
+ */
 int	pg_listen(struct pg_pool *pool, const char *channel, pg_notify_cb *cb,
 	    void *arg);
 /* Register a callback for up/down transitions. */

@@ -35,9 +35,9 @@ struct rds *rds_new(struct event_base *base, const struct rds_opts *opts);
 /* Send a command (binary-safe argv); NULL when Redis is down (cb is not called). */
 struct rds_req *rds_command(struct rds *r, rds_cb *cb, void *arg, int argc,
     const char **argv, const size_t *argvlen);
-/* Forget the callback of a pending command. */
+/* Forget the callback of a pending command; req must not be used after its callback ran. */
 void	rds_cancel(struct rds_req *req);
-/* 1 when connected and authenticated. */
+/* 1 when connected and the handshake (AUTH, SELECT, PING) has been answered. */
 int	rds_is_up(const struct rds *r);
 /* Register a callback for up/down transitions. */
 void	rds_set_state_cb(struct rds *r, rds_state_cb *cb, void *arg);

@@ -157,3 +157,17 @@ def test_listen_rejects_unsafe_channel(pg, tmp_path):
     assert d.wait(15) == 1
     d.stop()
     assert "refusing to LISTEN" in d.log_text()
+
+
+def test_cancel_and_free_from_callback(pg, tmp_path):
+    # -K 3: every third SELECT is cancelled, half while queued, half from
+    # inside another statement's callback; a cancelled callback that still
+    # ran counts as wrong.  -F: the pool is freed from inside a callback
+    # with statements still queued and in flight.
+    d = start_pgload(pg, tmp_path, "-d", "2", "-r", "400", "-K", "3", "-F")
+    assert d.wait(30) == 0, d.log_text()
+    d.stop()
+    r = final(d)
+    assert r["cancelled"] > 50 and r["wrong"] == 0, r
+    assert "freeing the pool from a callback" in d.log_text()
+    assert_nothing_lost(pg, tmp_path)

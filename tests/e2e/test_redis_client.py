@@ -153,3 +153,28 @@ def test_rejects_host_names_and_bad_addresses(address, tmp_path):
     assert d.wait(10) == 1
     d.stop()
     assert "address must be IP:port" in d.log_text()
+
+
+def test_reply_timeout_on_hung_server(redis, tmp_path):
+    """A server that stops answering is dropped after the reply deadline."""
+    import signal
+    d = start_rdsload(tmp_path, redis.address(), "-t", "300")
+    wait_for(lambda: any(s["ok"] > 100 for s in summaries(d)), 10, what="results")
+    mark = len(d.log_text())
+    redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        d.wait_log("redis down: no reply within 300 ms", timeout=5, start=mark)
+    finally:
+        redis.proc.send_signal(signal.SIGCONT)
+    d.wait_log("redis up", timeout=10, start=mark)
+    r = stop(d)
+    assert r["null"] > 0 and r["wrong"] == 0 and r["reconnects"] == 1, r
+
+
+def test_free_from_callback(redis, tmp_path):
+    d = start_rdsload(tmp_path, redis.address(), "-d", "1", "-F")
+    assert d.wait(20) == 0, d.log_text()
+    d.stop()
+    r = final(d)
+    assert "freeing the client from a callback" in d.log_text()
+    assert r["wrong"] == 0 and r["ok"] > 0, r

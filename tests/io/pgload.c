@@ -118,6 +118,8 @@ pair_unref(struct pair *p)
 		free(p);
 }
 
+static void	maybe_free(void);
+
 static void
 select_done(void *arg, enum pg_status s, const PGresult *res,
     const char *errmsg)
@@ -139,6 +141,7 @@ select_done(void *arg, enum pg_status s, const PGresult *res,
 	} else if (s == PG_ERROR)
 		log_warn("select failed: %s", errmsg);
 	pair_unref(p);
+	maybe_free();
 }
 
 /* Cancel the SELECT the pair holds, if its answer is still to come. */
@@ -176,6 +179,7 @@ insert_done(void *arg, enum pg_status s, const PGresult *res,
 	} else if (s == PG_ERROR)
 		log_warn("insert failed: %s", errmsg);
 	pair_unref(in);
+	maybe_free();
 }
 
 static void issue_sleep(void);
@@ -247,16 +251,18 @@ report(uint64_t now)
 	fflush(stdout);
 }
 
+/*
+ * With -F, the first answer after the drain starts frees the pool from
+ * inside its callback: everything still queued or on the wire is failed
+ * from there, nested.
+ */
 static void
-free_from_callback(void *arg, enum pg_status s, const PGresult *res,
-    const char *errmsg)
+maybe_free(void)
 {
-	(void)arg;
-	(void)res;
-	(void)errmsg;
-	/* Everything still pending is failed from inside this callback. */
-	log_info("freeing the pool from a callback (%s, %d pending)",
-	    s == PG_OK ? "ok" : "failed", pg_pending(pool));
+	if (!free_in_cb || phase != ST_DRAIN || pool == NULL)
+		return;
+	log_info("freeing the pool from a callback (%d pending)",
+	    pg_pending(pool));
 	phase = ST_DONE;
 	pg_pool_free(pool);
 	pool = NULL;
@@ -271,8 +277,7 @@ start_drain(void)
 	phase = ST_DRAIN;
 	drain_ms = mono_ms();
 	log_info("stopping: draining %d pending statements", pg_pending(pool));
-	if (free_in_cb && pg_query(pool, "SELECT 1", 0, NULL,
-	    free_from_callback, NULL) == NULL)
+	if (free_in_cb && pg_pending(pool) == 0)
 		loop_stop();
 }
 
@@ -290,6 +295,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	if (phase == ST_RUN) {
 		if (duration_s > 0 && now - started_ms >= duration_s * 1000ULL) {
+			/* -F needs answers still to come when the drain starts. */
+			for (int i = 0; free_in_cb && i < 50; i++)
+				issue_one();
 			start_drain();
 			return;
 		}
@@ -302,7 +310,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 			credit = 1.0;	/* no catching up after a stall */
 		if (sleep_s > 0 && !sleep_inflight)
 			issue_sleep();
-	} else if (phase == ST_DRAIN && !free_in_cb) {
+	} else if (phase == ST_DRAIN) {
 		if (pg_pending(pool) == 0 || now - drain_ms >= DRAIN_MS) {
 			phase = ST_DONE;
 			loop_stop();

@@ -63,6 +63,7 @@ static unsigned long	 seq;
 static long		 outstanding;
 static double		 credit;
 static char		 runid[32];
+static int		 free_in_cb;	/* -F: free the client from a reply callback */
 static uint64_t		 started_ms, drain_ms, last_report_ms;
 static struct event	*tick_ev, *sigterm_ev, *sigint_ev;
 
@@ -73,6 +74,24 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * With -F, the first reply after the drain starts frees the client from
+ * inside its callback: hiredis defers the context free until the callback
+ * returns and then fails the rest with NULL, nested.
+ */
+static void
+maybe_free(void)
+{
+	if (!free_in_cb || phase != ST_DRAIN || rds == NULL)
+		return;
+	log_info("freeing the client from a callback (%ld outstanding)",
+	    outstanding);
+	phase = ST_DONE;
+	rds_free(rds);
+	rds = NULL;
+	loop_stop();
 }
 
 /* Count one reply; returns 1 if it is a usable (non-NULL, non-error) one. */
@@ -118,6 +137,7 @@ set_done(void *arg, const redisReply *rep)
 		}
 	}
 	pair_unref(p);
+	maybe_free();
 }
 
 static void
@@ -140,6 +160,7 @@ get_done(void *arg, const redisReply *rep)
 		}
 	}
 	pair_unref(p);
+	maybe_free();
 }
 
 static void
@@ -150,6 +171,7 @@ incr_done(void *arg, const redisReply *rep)
 		st.wrong++;
 		log_error("INCR: unexpected reply type %d", rep->type);
 	}
+	maybe_free();
 }
 
 static int
@@ -199,7 +221,8 @@ report(uint64_t now)
 {
 	printf("t=%.1f ok=%lu error=%lu null=%lu down=%lu wrong=%lu "
 	    "outstanding=%ld up=%d\n", (now - started_ms) / 1000.0, st.ok,
-	    st.error, st.null, st.down, st.wrong, outstanding, rds_is_up(rds));
+	    st.error, st.null, st.down, st.wrong, outstanding,
+	    rds != NULL && rds_is_up(rds));
 	fflush(stdout);
 }
 
@@ -211,6 +234,8 @@ start_drain(void)
 	phase = ST_DRAIN;
 	drain_ms = mono_ms();
 	log_info("stopping: draining %ld outstanding commands", outstanding);
+	if (free_in_cb && outstanding == 0)
+		loop_stop();
 }
 
 static void
@@ -227,6 +252,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	if (phase == ST_RUN) {
 		if (duration_s > 0 && now - started_ms >= duration_s * 1000ULL) {
+			/* -F needs answers still to come when the drain starts. */
+			for (int i = 0; free_in_cb && i < 50; i++)
+				issue_one();
 			start_drain();
 			return;
 		}
@@ -270,7 +298,8 @@ usage(void)
 	fprintf(stderr, "usage: rdsload [-v] [-a address] [-n db] [-r rate] "
 	    "[-d seconds]\n"
 	    "               [-C connect_ms] [-t command_ms] "
-	    "[-m reconnect_min_ms] [-M reconnect_max_ms]\n"
+	    "[-m reconnect_min_ms] [-M reconnect_max_ms] [-F]\n"
+	    "-F: free the client from a reply callback when stopping\n"
 	    "address defaults to $RDSLOAD_ADDRESS; password from "
 	    "$RDSLOAD_PASSWORD\n");
 	exit(1);
@@ -304,7 +333,7 @@ main(int argc, char **argv)
 	log_init("rdsload");
 	o.address = getenv("RDSLOAD_ADDRESS");
 	o.password = getenv("RDSLOAD_PASSWORD");
-	while ((ch = getopt(argc, argv, "a:n:r:d:C:t:m:M:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:n:r:d:C:t:m:M:Fv")) != -1) {
 		switch (ch) {
 		case 'a': o.address = optarg; break;
 		case 'n': o.db = (int)num(optarg); break;
@@ -314,6 +343,7 @@ main(int argc, char **argv)
 		case 't': o.command_timeout_ms = num(optarg); break;
 		case 'm': o.reconnect_min_ms = num(optarg); break;
 		case 'M': o.reconnect_max_ms = num(optarg); break;
+		case 'F': free_in_cb = 1; break;
 		case 'v': log_set_level(LL_DEBUG); break;
 		default: usage();
 		}
@@ -346,7 +376,7 @@ main(int argc, char **argv)
 	rc = loop_run();
 	phase = ST_DONE;
 	report(mono_ms());
-	rds_free(rds);
+	rds_free(rds);		/* NULL if a callback did it */
 	event_free(tick_ev);
 	event_free(sigterm_ev);
 	event_free(sigint_ev);

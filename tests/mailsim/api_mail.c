@@ -747,37 +747,6 @@ h_tunspam(struct hreq *h)
 	reports(h, 0, 1);
 }
 
-/* Lowercase Latin and Cyrillic in UTF-8, for case-insensitive search. */
-static char *
-utf8_lower(const char *s)
-{
-	size_t n = strlen(s), o = 0, i = 0;
-	unsigned char *r = xcalloc(n + 1, 1);
-	unsigned cp;
-
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x80) {
-			r[o++] = (unsigned char)(c >= 'A' && c <= 'Z' ?
-			    c + 32 : c);
-			i++;
-		} else if ((c & 0xe0) == 0xc0 && i + 1 < n) {
-			cp = ((c & 0x1fu) << 6) | (s[i + 1] & 0x3fu);
-			if (cp >= 0x410 && cp <= 0x42f)
-				cp += 0x20;
-			else if (cp >= 0x400 && cp <= 0x40f)
-				cp += 0x50;
-			r[o++] = (unsigned char)(0xc0 | (cp >> 6));
-			r[o++] = (unsigned char)(0x80 | (cp & 0x3f));
-			i += 2;
-		} else
-			r[o++] = (unsigned char)s[i++];
-	}
-	r[o] = '\0';
-	return ((char *)r);
-}
-
 static int
 contains(const char *hay, const char *lneedle)
 {

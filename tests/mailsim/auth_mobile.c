@@ -61,7 +61,7 @@ auth_mobile_login(struct hreq *h)
 	if (o == OUT_QUESTION && chal != NULL) {
 		if (auth_challenge_get(chal, &co, NULL) == a &&
 		    co == OUT_QUESTION && ans != NULL &&
-		    strcasecmp(ans, a->answer) == 0) {
+		    utf8_caseeq(ans, a->answer)) {
 			auth_challenge_del(chal);
 			o = OUT_SUCCESS;
 		} else {

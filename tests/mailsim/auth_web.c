@@ -280,8 +280,9 @@ login_reply(struct hreq *h, const char *flow, int check_act)
 	}
 	auth_log(h, flow, login, a, outcome_name(o));
 	if (o == OUT_RATELIMIT) {
-		hreq_envelope(h, DEF_WEB_RATELIMIT_CODE,
-		    json_string("ratelimit"));
+		hreq_json(h, DEF_WEB_RATELIMIT_CODE, json_pack("{s:i,s:b,"
+		    "s:n,s:s}", "status", DEF_WEB_RATELIMIT_CODE, "htmlencoded",
+		    1, "email", "body", "ratelimit"));
 		return;
 	}
 	if (o == OUT_CAPTCHA || o == OUT_TWOFA || o == OUT_QUESTION)
@@ -523,7 +524,7 @@ question(struct hreq *h)
 		auth_web_need_login(h);
 		return;
 	}
-	if (ans == NULL || strcasecmp(ans, a->answer) != 0) {
+	if (ans == NULL || !utf8_caseeq(ans, a->answer)) {
 		auth_log(h, "question", a->email, a, "wrong_answer");
 		loc = xasprintf("https://account.mail.ru%s?chal=%s&fail=1",
 		    DEF_QUESTION_PATH, id);

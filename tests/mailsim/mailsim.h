@@ -230,6 +230,8 @@ int		 mime_parse(const char *, size_t, struct parsed *);
 void		 mime_free(struct parsed *);
 char		*mime_decode_words(const char *);
 int		 mime_addr(const char *, char **, char **);
+char		*utf8_lower(const char *);
+int		 utf8_caseeq(const char *, const char *);
 
 /* smtp.c */
 int		 smtp_start(struct event_base *, const char *, uint16_t *);

@@ -4,7 +4,9 @@
  * first text/plain and text/html parts of a simple multipart tree with
  * quoted-printable or base64 bodies. Charsets other than UTF-8 pass as bytes.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +338,7 @@ parse_date(const char *v)
 {
 	struct tm tm;
 	const char *s = v, *r;
+	long off;
 
 	if (v == NULL)
 		return (0);
@@ -348,7 +351,9 @@ parse_date(const char *v)
 		if (strptime(s, " %d %b %Y %H:%M:%S", &tm) == NULL)
 			return (0);
 	}
-	return ((int64_t)timegm(&tm) - tm.tm_gmtoff);
+	/* timegm() normalises tm and clears tm_gmtoff: read it first */
+	off = tm.tm_gmtoff;
+	return ((int64_t)timegm(&tm) - off);
 }
 
 /* Parse a raw letter (CRLF or LF). */
@@ -401,4 +406,47 @@ mime_free(struct parsed *p)
 	free(p->text);
 	free(p->html);
 	memset(p, 0, sizeof(*p));
+}
+
+/* Lowercase Latin and Cyrillic in UTF-8, for case-insensitive search. */
+char *
+utf8_lower(const char *s)
+{
+	size_t n = strlen(s), o = 0, i = 0;
+	unsigned char *r = xcalloc(n + 1, 1);
+	unsigned cp;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x80) {
+			r[o++] = (unsigned char)(c >= 'A' && c <= 'Z' ?
+			    c + 32 : c);
+			i++;
+		} else if ((c & 0xe0) == 0xc0 && i + 1 < n) {
+			cp = ((c & 0x1fu) << 6) | (s[i + 1] & 0x3fu);
+			if (cp >= 0x410 && cp <= 0x42f)
+				cp += 0x20;
+			else if (cp >= 0x400 && cp <= 0x40f)
+				cp += 0x50;
+			r[o++] = (unsigned char)(0xc0 | (cp >> 6));
+			r[o++] = (unsigned char)(0x80 | (cp & 0x3f));
+			i += 2;
+		} else
+			r[o++] = (unsigned char)s[i++];
+	}
+	r[o] = '\0';
+	return ((char *)r);
+}
+
+/* Case-insensitive equality for answers typed in any script. */
+int
+utf8_caseeq(const char *a, const char *b)
+{
+	char *la = utf8_lower(a), *lb = utf8_lower(b);
+	int r = strcmp(la, lb) == 0;
+
+	free(la);
+	free(lb);
+	return (r);
 }

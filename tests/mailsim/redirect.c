@@ -3,7 +3,9 @@
  * Links in letters are rewritten through them, and each click is logged
  * before the 302 to the target.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

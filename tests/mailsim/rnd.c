@@ -3,7 +3,9 @@
  * mailsim (ids, cookies, spam draws, faults) comes from --seed so that a run
  * can be repeated.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -5,7 +5,9 @@
  * clamped to [0, 1], then compared with a draw that depends only on the seed
  * and the letter, so a run with the same seed sorts the same way.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

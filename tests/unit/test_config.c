@@ -396,6 +396,11 @@ test_typed_values(void **state)
 	expect_error(&el, 4, "warmd.worker_name", "letters, digits");
 	errlist_clear(&el);
 
+	/* Found by fuzzing: an empty name once gave a NULL worker_name. */
+	load_bad(ACCOUNTS "[warmd]\nworker_name =\n", 1, &el);
+	expect_error(&el, 4, "warmd.worker_name", "must not be empty");
+	errlist_clear(&el);
+
 	load_bad(ACCOUNTS "[http]\nresolve = host:99999:1.2.3.4, h:1:nohost,"
 	    " h:1\n", 3, &el);
 	expect_error(&el, 4, "http.resolve", "bad host or port");
