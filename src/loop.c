@@ -87,7 +87,6 @@ loop_run(void)
 {
 	stopping = 0;
 	while (!stopping) {
-		clock_refresh();
 		/* Deferred work may have armed events; run it before blocking. */
 		drain_deferred();
 		if (stopping)
@@ -96,7 +95,6 @@ loop_run(void)
 			log_error("event loop failed");
 			return -1;
 		}
-		clock_refresh();
 		drain_deferred();
 	}
 	return 0;
@@ -113,6 +111,12 @@ loop_stop(void)
 uint64_t
 loop_now_ms(void)
 {
+	/*
+	 * Not cached per iteration: callbacks run after the loop has blocked,
+	 * so a value cached before the wait would be late by the wait itself.
+	 * clock_gettime is a vDSO call.
+	 */
+	clock_refresh();
 	return now_ms;
 }
 

@@ -2,7 +2,7 @@
  * The one event loop.  Wraps the libevent base with what libevent 2.1 lacks:
  * work deferred to the end of the current iteration (so an object several
  * callbacks may still point at is freed only after they have all run), a
- * cached monotonic clock, and a stop flag.
+ * monotonic clock, and a stop flag.
  */
 #ifndef WARMD_LOOP_H
 #define WARMD_LOOP_H
@@ -21,7 +21,7 @@ int	loop_run(void);
 void	loop_stop(void);
 /* Run fn(arg) after the current iteration's callbacks (FIFO order). */
 void	loop_defer(void (*fn)(void *), void *arg);
-/* Monotonic milliseconds, cached once per iteration. */
+/* Monotonic milliseconds. */
 uint64_t loop_now_ms(void);
 /* Run deferred work now and free the base. */
 void	loop_free(void);
