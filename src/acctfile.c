@@ -214,24 +214,23 @@ acctfile_parse_line(const char *line, size_t len, const char *default_scheme,
 		return -1;
 	}
 
+	/*
+	 * The user agent is the last field and runs to the end of the line:
+	 * real ones contain ';' ("Windows NT 10.0; Win64; x64").
+	 */
 	end = s.p + s.n;
-	nf = 1;
-	for (c = s.p; (c = memchr(c, ';', (size_t)(end - c))) != NULL; c++)
-		nf++;
-	if (nf > ACCT_MAX_FIELDS) {
-		snprintf(why_buf, sizeof(why_buf),
-		    "too many fields (%zu; at most %d)", nf, ACCT_MAX_FIELDS);
-		*why = why_buf;
-		return -1;
-	}
-	for (i = 0, c = s.p; i < nf; i++) {
-		const char	*semi = memchr(c, ';', (size_t)(end - c));
+	for (nf = 0, c = s.p; nf < ACCT_MAX_FIELDS; nf++) {
+		const char	*semi = nf + 1 < ACCT_MAX_FIELDS ?
+		    memchr(c, ';', (size_t)(end - c)) : NULL;
 
-		f[i].p = c;
-		f[i].n = (size_t)((semi != NULL ? semi : end) - c);
-		f[i] = trim(f[i]);
-		if (semi != NULL)
-			c = semi + 1;
+		f[nf].p = c;
+		f[nf].n = (size_t)((semi != NULL ? semi : end) - c);
+		f[nf] = trim(f[nf]);
+		if (semi == NULL) {
+			nf++;
+			break;
+		}
+		c = semi + 1;
 	}
 	for (i = nf; i < ACCT_MAX_FIELDS; i++) {
 		f[i].p = end;

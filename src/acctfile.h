@@ -4,7 +4,9 @@
  *	email;password;proxy[;recovery_question;recovery_answer;user_agent]
  *
  * parsed into an in-memory list with an email index, so that every bad line
- * is reported with file:line and the good lines still load.
+ * is reported with file:line and the good lines still load.  Blanks around
+ * fields are dropped, so a password cannot contain ';' nor begin or end
+ * with a blank.
  */
 #ifndef WARMD_ACCTFILE_H
 #define WARMD_ACCTFILE_H

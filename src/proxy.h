@@ -2,6 +2,7 @@
  * Proxy URIs: parse the forms operators and proxy sellers write, and produce
  * one canonical URI per proxy, a redacted form that is safe to log, and the
  * credential-free URL handed to curl.  Pure string code, no I/O.
+ * "socks://" is read as socks5h (see proxy.c for why).
  */
 #ifndef WARMD_PROXY_H
 #define WARMD_PROXY_H
