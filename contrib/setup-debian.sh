@@ -6,7 +6,7 @@ PKGS="autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
 libevent-dev libcurl4-openssl-dev libpq-dev libhiredis-dev libssl-dev
 libjansson-dev libinih-dev libsystemd-dev libxml2-dev libunistring-dev
 libc-ares-dev libcmocka-dev
-postgresql redis-server tinyproxy microsocks nginx-light openssl curl
+postgresql redis-server tinyproxy microsocks nginx openssl curl
 python3 python3-pytest python3-psycopg valgrind procps iproute2"
 missing=""
 for p in $PKGS; do

@@ -199,8 +199,8 @@ def nginx():
 
 
 def curlload(nginx, path, *args, timeout=60, url=None):
-    """Run curlload and return its JSON summary."""
-    argv = [harness.program("tests/io/curlload"),
+    """Run curlload with libevent's debug checks and return its JSON summary."""
+    argv = [harness.program("tests/io/curlload"), "--event-debug",
             "--url", url or nginx.url(path), "--cacert", nginx.cacert,
             "--resolve", nginx.resolve()] + [str(a) for a in args]
     r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -7,14 +7,16 @@
  *
  *   curlload --url https://HOST:PORT/path --cacert F [--resolve h:p:addr]
  *	[-n 5000] [--per-multi 100] [--fresh] [--chain K] [--abort-after K]
- *	[--timeout-ms MS] [--idle-close-ms MS --linger-ms MS]
+ *	[--timeout-ms MS] [--idle-close-ms MS --linger-ms MS] [--event-debug]
  *
  * --chain K re-adds each handle from its completion callback for K more
  * requests and counts those served on the kept-alive connection
  * (CURLINFO_NUM_CONNECTS == 0).  --abort-after K frees curlev from inside
  * the K-th completion callback.  --linger-ms keeps the loop running that
  * long after the last completion, so the idle multis can be seen closing
- * (multis_end).  The last stdout line is one JSON object.
+ * (multis_end).  --event-debug turns on libevent's debug mode, which aborts
+ * on misuse such as event_assign on a pending event.  The last stdout line
+ * is one JSON object.
  */
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -261,7 +263,7 @@ usage(void)
 	fprintf(stderr, "usage: curlload --url URL [--cacert FILE] "
 	    "[--resolve HOST:PORT:ADDR] [-n N] [--per-multi N] [--fresh]\n"
 	    "\t[--chain K] [--abort-after K] [--timeout-ms MS]"
-	    " [--idle-close-ms MS] [--linger-ms MS]\n");
+	    " [--idle-close-ms MS] [--linger-ms MS] [--event-debug]\n");
 	exit(2);
 }
 
@@ -294,6 +296,7 @@ main(int argc, char *argv[])
 		{ "timeout-ms",		required_argument, NULL, 't' },
 		{ "idle-close-ms",	required_argument, NULL, 'i' },
 		{ "linger-ms",		required_argument, NULL, 'l' },
+		{ "event-debug",	no_argument,	   NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct curlev_opts	 opts = { 0 };
@@ -337,6 +340,10 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			linger_ms = atoi(optarg);
+			break;
+		case 'd':
+			/* Must come before the event base exists. */
+			event_enable_debug_mode();
 			break;
 		default:
 			usage();

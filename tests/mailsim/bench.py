@@ -82,8 +82,8 @@ def main():
           ((populated - base) * 1024 / (n - 1), time.time() - t))
 
     # requests per CPU-second: 8 keep-alive clients on the aj API
-    pw = json.loads(ins.request("GET", "/account?email=user00001@mail.ru") or
-                    ins.getresponse().read())["password"]
+    ins.request("GET", "/account?email=user00001@mail.ru")
+    pw = json.loads(ins.getresponse().read())["password"]
     c = http.client.HTTPSConnection("aj-https.mail.ru", r["https"], context=ctx)
     c.sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", r["https"])),
                              server_hostname="aj-https.mail.ru")
