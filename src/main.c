@@ -159,8 +159,7 @@ check_schema(const struct config *cfg)
 		PQfinish(conn);
 		return -1;
 	}
-	rc = schema_check(conn, getenv("WARMD_SQLDIR") ? getenv("WARMD_SQLDIR") :
-	    WARMD_SQLDIR, msg, sizeof(msg));
+	rc = schema_check(conn, schema_sqldir(NULL), msg, sizeof(msg));
 	PQfinish(conn);
 	if (rc != 0) {
 		log_error("%s", msg);

@@ -23,7 +23,7 @@ BAD_LINES = [
     ("port@mail.ru;Pw1;1.2.3.4:99999", "malformed proxy: port out of range"),
     ("nodot@localhost;Pw1;", "malformed email: domain has no dot"),
     ("two@@mail.ru;Pw1;", "malformed email: more than one '@'"),
-    ("many@mail.ru;Pw1;1.2.3.4:80;q;a;ua;extra;more", "too many fields"),
+    ("socks4@mail.ru;Pw1;socks4://1.2.3.4:1080", 'unsupported scheme "socks4"'),
     (";Pw1;", "missing email"),
     ("ftp@mail.ru;Pw1;ftp://1.2.3.4:21", 'unsupported scheme "ftp"'),
     ("noport@mail.ru;Pw1;http://1.2.3.4", "malformed proxy: missing port"),
@@ -70,11 +70,11 @@ class Account:
             f += [self.question or "", self.answer or "", self.ua or ""]
         return ";".join(f)
 
-    def secrets(self):
+    def secrets(self, proxy=True):
         s = [self.password]
         if self.answer:
             s.append(self.answer)
-        if self.proxy and "ProxySecret" in self.proxy:
+        if proxy and self.proxy and "ProxySecret" in self.proxy:
             s.append(self.proxy.split(":")[2].split("@")[0])
         return s
 
@@ -131,10 +131,14 @@ def counts(stdout):
                     (int(x) for x in m.groups())))
 
 
-def no_secrets_in(text, accounts):
+def no_secrets_in(text, accounts, proxy=True):
+    """Fail if a password or answer (and, unless proxy=False, a proxy
+    password) of accounts occurs in text."""
     for a in accounts:
-        for s in a.secrets():
-            assert s not in text, "a secret of %s leaked" % a.email
+        for s in a.secrets(proxy):
+            if s in text:
+                # Not an assert: pytest would diff megabytes of text.
+                pytest.fail("a secret of %s leaked" % a.email)
 
 
 @pytest.fixture
@@ -179,11 +183,12 @@ def test_import_1000_lines(env):
     rows = env.rows()
     assert len(rows) == 980
     assert env.pg.psql("SELECT count(*) FROM accounts WHERE status = 'active'") == "980"
-    # Only the encrypted columns hold the secrets, and only encrypted.
-    no_secrets_in(json.dumps(rows, ensure_ascii=False), accounts)
+    # Only the encrypted columns hold the secrets, and only encrypted.  Proxy
+    # credentials are part of proxy_uri by design (never printed, see below).
+    no_secrets_in(json.dumps(rows, ensure_ascii=False), accounts, proxy=False)
     for a in accounts:
         row = rows[a.email]
-        for s in a.secrets()[:2]:
+        for s in a.secrets(proxy=False):
             assert s.encode().hex() not in row["password"]
         assert env.unseal(row["password"], row["id"]) == a.password
         if a.answer:
@@ -236,7 +241,7 @@ def test_reimport_applies_diff(env):
     for e in pw_changed:
         by[e].password = "New" + by[e].password
     for e in proxy_changed:
-        by[e].proxy_in = "user:pa%40ss@changed.example.net:3128"
+        by[e].proxy_in = "http://user:pa%40ss@changed.example.net:3128"
         by[e].proxy = "http://user:pa%40ss@changed.example.net:3128"
     added = [Account(rng, n) for n in range(101, 106)]
     cur = [a for a in accounts if a.email not in removed] + added
@@ -306,7 +311,7 @@ def test_unreadable_file_imports_nothing(env):
     env.files[1].unlink()
     r = env.import_()
     assert r.returncode == 1
-    assert "could not be read" in r.stderr
+    assert "cannot read" in r.stderr
     # Not mistaken for "every account was removed".
     assert env.pg.psql("SELECT status FROM accounts") == "active"
 
