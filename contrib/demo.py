@@ -2,7 +2,7 @@
 """warmd's demo on the embedded default.
 
 Starts, in one temporary directory: a private PostgreSQL cluster, a
-redis-server and (when built) the mail.ru emulator with 1,000 mailboxes;
+redis-server and the mail.ru emulator serving the same 1,000 mailboxes;
 writes an account file in the operator's format with a few deliberately bad
 lines; creates the secret key; applies the schema; runs warmd; shows its
 /status; edits the account file and reloads with SIGHUP; stops everything.
@@ -26,6 +26,26 @@ import harness  # noqa: E402
 
 def say(msg):
     print("== " + msg, flush=True)
+
+
+def start_mailsim(work, srcdir, accounts_file):
+    """The bundled mail.ru emulator, serving the same mailboxes as the account file."""
+    binary = harness.program("tests/mailsim/mailsim")
+    if not os.access(binary, os.X_OK):
+        return None, None
+    certs = os.path.join(work, "certs")
+    subprocess.run(["sh", os.path.join(srcdir, "tests/mailsim/gen-certs.sh"), certs],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ready = os.path.join(work, "mailsim.ready")
+    proc = harness.Daemon([binary, "--cert", os.path.join(certs, "server.crt"),
+                           "--key", os.path.join(certs, "server.key"),
+                           "--listen", "127.0.0.1:0", "--inspect", "127.0.0.1:0",
+                           "--smtp", "127.0.0.1:0", "--accounts", accounts_file,
+                           "--seed", "7", "--ready-file", ready],
+                          os.path.join(work, "mailsim.log")).start()
+    harness.wait_for(lambda: os.path.exists(ready), 30, what="mailsim ready")
+    with open(ready) as f:
+        return proc, json.load(f)
 
 
 def get_status(port):
@@ -53,7 +73,7 @@ def main():
     os.environ["WARMD_BUILDDIR"] = args.builddir
     os.environ["WARMD_SQLDIR"] = os.path.join(args.srcdir, "sql")
     work = tempfile.mkdtemp(prefix="warmd-demo-")
-    pg = redis = warmd = None
+    pg = redis = warmd = mailsim = None
     try:
         say("starting a private PostgreSQL and Redis in %s" % work)
         pg = harness.Postgres().init().start()
@@ -68,6 +88,15 @@ def main():
         lines[30] = "user99999@mail.ru;secret;ftp://proxy.example:21"
         with open(acct, "w") as f:
             f.write("\n".join(lines) + "\n")
+        good = os.path.join(work, "mailboxes.txt")
+        with open(good, "w") as f:
+            f.write("\n".join(l for i, l in enumerate(lines) if i not in (10, 20, 30)) + "\n")
+        mailsim, ports = start_mailsim(work, args.srcdir, good)
+        if mailsim:
+            with urllib.request.urlopen("http://127.0.0.1:%d/health" % ports["inspect"],
+                                        timeout=5) as r:
+                say("mail.ru emulator up: %d mailboxes, HTTPS on %d, SMTP on %d (%s)"
+                    % (ports["accounts"], ports["https"], ports["smtp"], r.read().decode().strip()))
         key = os.path.join(work, "secret.key")
         admin_port = harness.free_port()
         conf = os.path.join(work, "warmd.conf")
@@ -121,6 +150,8 @@ def main():
     finally:
         if warmd:
             warmd.stop()
+        if mailsim:
+            mailsim.stop()
         if redis:
             redis.destroy()
         if pg:
