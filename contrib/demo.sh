@@ -6,7 +6,7 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-sh contrib/setup-debian.sh
+sh contrib/setup-debian.sh || exit 1
 build="$top/_demo/build"
 if [ ! -x "$build/src/warmd" ] || [ -n "$(find src tests/mailsim -newer "$build/src/warmd" -name '*.[ch]' 2>/dev/null | head -1)" ]; then
 	echo "== building warmd (log: $build/build.log)"

@@ -28,6 +28,7 @@ static struct acct_list		*queued;
 static char			**uas;
 static size_t			 nuas;
 static struct pg_req		*count_req;
+static int			 count_again;	/* asked while a count was in flight */
 
 static void	start_sync(struct acct_list *list);
 
@@ -70,6 +71,8 @@ sync_done(void *arg, int ok, const struct acctsync_counts *c,
 		log_info("accounts synced: %zu added, %zu changed, %zu removed, "
 		    "%zu reactivated, %zu unchanged", c->added, c->changed,
 		    c->removed, c->reactivated, c->unchanged);
+		/* Counts read before this sync are stale: show none until fresh. */
+		st->counted = 0;
 		accounts_refresh_counts();
 	} else {
 		st->syncs_failed++;
@@ -168,6 +171,12 @@ counts_done(void *arg, enum pg_status st, const PGresult *res,
 
 	(void)arg;
 	count_req = NULL;
+	if (count_again) {
+		/* This answer may predate the change that asked again. */
+		count_again = 0;
+		accounts_refresh_counts();
+		return;
+	}
 	if (st != PG_OK) {
 		log_debug("account counts unavailable: %s", errmsg ? errmsg : "");
 		return;
@@ -190,8 +199,12 @@ counts_done(void *arg, enum pg_status st, const PGresult *res,
 void
 accounts_refresh_counts(void)
 {
-	if (count_req != NULL || daemon_state.pg == NULL)
+	if (daemon_state.pg == NULL)
 		return;
+	if (count_req != NULL) {
+		count_again = 1;
+		return;
+	}
 	count_req = pg_query(daemon_state.pg,
 	    "SELECT status, count(*) FROM accounts GROUP BY status", 0, NULL,
 	    counts_done, NULL);
@@ -206,6 +219,7 @@ accounts_shutdown(void)
 	if (count_req != NULL)
 		pg_cancel(count_req);
 	count_req = NULL;
+	count_again = 0;
 	free_list(queued);
 	queued = NULL;
 	free_uas();
