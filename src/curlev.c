@@ -170,13 +170,9 @@ xfer_delete(struct curlev *cl, struct curlev_xfer *x)
 static void
 janitor_arm(struct curlev *cl, uint64_t delay_ms)
 {
-	struct timeval	tv;
-
 	if (evtimer_pending(cl->janitor, NULL))
 		return;
-	tv.tv_sec = (time_t)(delay_ms / 1000);
-	tv.tv_usec = (suseconds_t)(delay_ms % 1000) * 1000;
-	evtimer_add(cl->janitor, &tv);
+	loop_timer_ms(cl->janitor, delay_ms);
 }
 
 static void
@@ -271,16 +267,13 @@ static int
 multi_timer_cb(CURLM *multi, long timeout_ms, void *clientp)
 {
 	struct curlev_multi	*m = clientp;
-	struct timeval		 tv;
 
 	(void)multi;
 	if (timeout_ms < 0) {
 		evtimer_del(m->timer);
 		return 0;
 	}
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(m->timer, &tv);
+	loop_timer_ms(m->timer, (uint64_t)timeout_ms);
 	return 0;
 }
 

@@ -121,6 +121,16 @@ loop_now_ms(void)
 }
 
 void
+loop_timer_ms(struct event *ev, uint64_t ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+void
 loop_free(void)
 {
 	drain_deferred();

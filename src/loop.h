@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+struct event;
 struct event_base;
 
 /* Create the event base; 0 on success. */
@@ -23,6 +24,8 @@ void	loop_stop(void);
 void	loop_defer(void (*fn)(void *), void *arg);
 /* Monotonic milliseconds. */
 uint64_t loop_now_ms(void);
+/* (Re)arm a timer event to fire after ms milliseconds. */
+void	loop_timer_ms(struct event *ev, uint64_t ms);
 /* Run deferred work now and free the base. */
 void	loop_free(void);
 

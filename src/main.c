@@ -240,19 +240,14 @@ grace_over(evutil_socket_t fd, short what, void *arg)
 static void
 begin_drain(const char *why)
 {
-	struct timeval	tv;
 	unsigned	ms = daemon_state.cfg->warmd.grace_period_ms;
 
 	log_info("%s: stopping; no new work is taken, in-flight work has %u ms to finish",
 	    why, ms);
 	daemon_state.state = DAEMON_DRAINING;
 	notify_stopping();
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(grace_timer, &tv);
-	tv.tv_sec = 0;
-	tv.tv_usec = 100 * 1000;
-	event_add(drain_timer, &tv);
+	loop_timer_ms(grace_timer, ms);
+	loop_timer_ms(drain_timer, 100);
 	drain_check(-1, 0, NULL);
 }
 
@@ -426,7 +421,6 @@ int
 main(int argc, char **argv)
 {
 	struct errlist	 errs = { 0 };
-	struct timeval	 tv = { 5, 0 };
 	int		 ch, test = 0, rc = 1;
 	sigset_t	 set;
 
@@ -496,7 +490,7 @@ main(int argc, char **argv)
 	if (write_pidfile(daemon_state.cfg->warmd.pid_file) < 0)
 		goto out_clients;
 	add_signals(loop_base());
-	event_add(count_timer, &tv);
+	loop_timer_ms(count_timer, 5000);
 	daemon_state.state = DAEMON_RUNNING;
 	notify_status("running, config generation %u",
 	    daemon_state.cfg->generation);

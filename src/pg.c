@@ -27,6 +27,7 @@
 #include <event2/event_struct.h>
 #include <libpq-fe.h>
 
+#include "backoff.h"
 #include "log.h"
 #include "loop.h"
 #include "pg.h"
@@ -119,19 +120,6 @@ static void	conn_lost(struct pg_conn *, const char *);
 static void	conn_io(evutil_socket_t, short, void *);
 static void	pool_kick(struct pg_pool *);
 
-/*
- * loop_now_ms() is taken before the loop blocks, so inside a callback it can
- * be older than the wait just ended; deadlines need the real time.
- */
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static const char *
 errfirstline(const char *msg, char *buf, size_t len)
 {
@@ -190,18 +178,14 @@ static void
 queue_arm(struct pg_pool *pool)
 {
 	struct pg_req	*head = TAILQ_FIRST(&pool->queue);
-	struct timeval	 tv;
-	uint64_t	 due, now = mono_ms();
+	uint64_t	 due, now = loop_now_ms();
 
 	if (head == NULL || pool->opts.queue_timeout_ms == 0) {
 		evtimer_del(&pool->qtimer);
 		return;
 	}
 	due = head->queued_ms + pool->opts.queue_timeout_ms;
-	due = due > now ? due - now : 0;
-	tv.tv_sec = due / 1000;
-	tv.tv_usec = (due % 1000) * 1000;
-	evtimer_add(&pool->qtimer, &tv);
+	loop_timer_ms(&pool->qtimer, due > now ? due - now : 0);
 }
 
 static void
@@ -216,7 +200,7 @@ queue_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct pg_pool	*pool = arg;
 	struct pg_req	*req;
-	uint64_t	 now = mono_ms();
+	uint64_t	 now = loop_now_ms();
 
 	(void)fd;
 	(void)what;
@@ -241,7 +225,7 @@ queue_timeout(evutil_socket_t fd, short what, void *arg)
 static void
 pool_set_state(struct pg_pool *pool, const char *reason)
 {
-	uint64_t	now = mono_ms();
+	uint64_t	now = loop_now_ms();
 	int		up = pool->nup > 0;
 
 	if (up && !pool->up) {
@@ -270,7 +254,7 @@ pool_set_state(struct pg_pool *pool, const char *reason)
 static void
 pool_connect_failed(struct pg_pool *pool, const char *reason)
 {
-	uint64_t	now = mono_ms();
+	uint64_t	now = loop_now_ms();
 
 	if (pool->up)
 		return;
@@ -307,29 +291,6 @@ conn_unwatch(struct pg_conn *conn)
 	conn->ev_set = 0;
 }
 
-static void
-timer_ms(struct event *ev, unsigned ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
-static unsigned
-backoff_ms(const struct pg_opts *o, unsigned attempts)
-{
-	uint64_t	d = o->reconnect_min_ms;
-
-	for (unsigned i = 0; i < attempts && d < o->reconnect_max_ms; i++)
-		d *= 2;
-	if (d > o->reconnect_max_ms)
-		d = o->reconnect_max_ms;
-	/* Jitter in [d/2, d]: a restart must not bring every pool back at once. */
-	return (unsigned)(d / 2 + arc4random_uniform((uint32_t)(d / 2 + 1)));
-}
-
 /* Drop the libpq connection and schedule the next attempt. */
 static void
 conn_close(struct pg_conn *conn)
@@ -347,8 +308,9 @@ conn_close(struct pg_conn *conn)
 	conn->joined = 0;
 	conn->state = PC_DOWN;
 	if (!conn->pool->closing)
-		timer_ms(&conn->tmo, backoff_ms(&conn->pool->opts,
-		    conn->attempts++));
+		loop_timer_ms(&conn->tmo,
+		    backoff_ms(conn->pool->opts.reconnect_min_ms,
+		    conn->pool->opts.reconnect_max_ms, conn->attempts++));
 }
 
 static void
@@ -416,7 +378,7 @@ conn_guard(struct pg_conn *conn)
 	/* keepalives catch a dead peer; this catches a live one that hangs. */
 	evtimer_del(&conn->tmo);
 	if (st > 0)
-		timer_ms(&conn->tmo, st + PG_GUARD_SLACK_MS);
+		loop_timer_ms(&conn->tmo, st + PG_GUARD_SLACK_MS);
 }
 
 /* Put req on the wire.  Returns 0, or -1 if the connection was lost. */
@@ -466,7 +428,7 @@ req_new(struct pg_pool *pool, enum pg_kind kind, const char *sql,
 		for (int i = 0; i < nparams; i++)
 			req->params[i] = xstrdup(params[i]);
 	}
-	req->queued_ms = mono_ms();
+	req->queued_ms = loop_now_ms();
 	return req;
 }
 
@@ -549,7 +511,7 @@ conn_connect(struct pg_conn *conn)
 	}
 	/* libpq ignores connect_timeout here: our own deadline. */
 	evtimer_del(&conn->tmo);
-	timer_ms(&conn->tmo, pool->opts.connect_timeout_ms);
+	loop_timer_ms(&conn->tmo, pool->opts.connect_timeout_ms);
 	/* As if PQconnectPoll had said WRITING. */
 	conn_watch(conn, EV_WRITE);
 }

@@ -30,6 +30,7 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
 
+#include "backoff.h"
 #include "log.h"
 #include "loop.h"
 #include "redis.h"
@@ -80,44 +81,12 @@ struct rds {
 
 static void	rds_connect(struct rds *);
 
-/* The loop's cached clock predates the wait that just ended. */
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-timer_ms(struct event *ev, uint64_t ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
-static unsigned
-backoff_ms(const struct rds_opts *o, unsigned attempts)
-{
-	uint64_t	d = o->reconnect_min_ms;
-
-	for (unsigned i = 0; i < attempts && d < o->reconnect_max_ms; i++)
-		d *= 2;
-	if (d > o->reconnect_max_ms)
-		d = o->reconnect_max_ms;
-	return (unsigned)(d / 2 + arc4random_uniform((uint32_t)(d / 2 + 1)));
-}
-
 /* Deadline: connect while connecting, the oldest pending reply when up. */
 static void
 rds_arm(struct rds *r)
 {
 	struct rds_req	*head;
-	uint64_t	 now = mono_ms(), due;
+	uint64_t	 now = loop_now_ms(), due;
 
 	if (r->state != RS_UP)
 		return;
@@ -125,7 +94,7 @@ rds_arm(struct rds *r)
 	if ((head = TAILQ_FIRST(&r->pending)) == NULL)
 		return;
 	due = head->sent_ms + r->opts.command_timeout_ms;
-	timer_ms(&r->tmo, due > now ? due - now : 0);
+	loop_timer_ms(&r->tmo, due > now ? due - now : 0);
 }
 
 static void
@@ -134,13 +103,14 @@ rds_schedule(struct rds *r)
 	if (r->freeing)
 		return;
 	evtimer_del(&r->retry);
-	timer_ms(&r->retry, backoff_ms(&r->opts, r->attempts++));
+	loop_timer_ms(&r->retry, backoff_ms(r->opts.reconnect_min_ms,
+	    r->opts.reconnect_max_ms, r->attempts++));
 }
 
 static void
 rds_log_down(struct rds *r, const char *reason)
 {
-	uint64_t	now = mono_ms();
+	uint64_t	now = loop_now_ms();
 
 	if (!r->down_logged) {
 		r->down_logged = 1;
@@ -233,7 +203,7 @@ rds_went_up(struct rds *r)
 	evtimer_del(&r->tmo);
 	if (r->down_logged)
 		log_info("redis up (down %llus)", (unsigned long long)
-		    ((mono_ms() - r->down_since_ms) / 1000));
+		    ((loop_now_ms() - r->down_since_ms) / 1000));
 	else
 		log_info("redis up");
 	r->down_logged = 0;
@@ -311,7 +281,7 @@ rds_send(struct rds *r, rds_cb *cb, void *arg, int argc, const char **argv,
 	req->ac = r->ac;
 	req->cb = cb;
 	req->arg = arg;
-	req->sent_ms = mono_ms();
+	req->sent_ms = loop_now_ms();
 	if (redisAsyncCommandArgv(r->ac, rds_reply, req, argc, argv,
 	    argvlen) != REDIS_OK) {
 		free(req);
@@ -386,7 +356,7 @@ rds_connect(struct rds *r)
 	argv[0] = "PING";
 	if (rds_handshake(r, "PING", 1, argv, 1) < 0)
 		goto fail;
-	timer_ms(&r->tmo, r->opts.connect_timeout_ms);
+	loop_timer_ms(&r->tmo, r->opts.connect_timeout_ms);
 	return;
 fail:
 	rds_drop(r, "cannot queue the handshake");
