@@ -421,6 +421,22 @@ parse_uri(struct span s, struct proxy *p, const char **why)
 	return 0;
 }
 
+/* The end of both sellers' forms: host:port, then the credentials. */
+static int
+set_hostport_creds(struct span hp, struct span u, struct span pw,
+    struct proxy *p, const char **why)
+{
+	if (parse_hostport(hp, p, why) == -1)
+		return -1;
+	if (u.n == 0) {
+		*why = "empty proxy user";
+		return -1;
+	}
+	p->user = xstrndup(u.p, u.n);
+	p->pass = xstrndup(pw.p, pw.n);
+	return 0;
+}
+
 /* "user:pass@host:port" with literal credentials, split at the last '@'. */
 static int
 parse_at_form(struct span s, struct proxy *p, const char **why)
@@ -444,15 +460,7 @@ parse_at_form(struct span s, struct proxy *p, const char **why)
 		pw.p = at;
 		pw.n = 0;
 	}
-	if (parse_hostport(hp, p, why) == -1)
-		return -1;
-	if (u.n == 0) {
-		*why = "empty proxy user";
-		return -1;
-	}
-	p->user = xstrndup(u.p, u.n);
-	p->pass = xstrndup(pw.p, pw.n);
-	return 0;
+	return set_hostport_creds(hp, u, pw, p, why);
 }
 
 /* "host:port" or "host:port:user:pass". */
@@ -485,15 +493,7 @@ parse_colon_form(struct span s, struct proxy *p, const char **why)
 	u.n = (size_t)(c - u.p);
 	pw.p = c + 1;
 	pw.n = (size_t)(end - pw.p);
-	if (parse_hostport(hp, p, why) == -1)
-		return -1;
-	if (u.n == 0) {
-		*why = "empty proxy user";
-		return -1;
-	}
-	p->user = xstrndup(u.p, u.n);
-	p->pass = xstrndup(pw.p, pw.n);
-	return 0;
+	return set_hostport_creds(hp, u, pw, p, why);
 }
 
 /* Only consulted after a failure, to explain it. */
