@@ -344,21 +344,25 @@ have_cmp(const void *a, const void *b)
 	    ((const struct have *)b)->email);
 }
 
+/* Free one wanted account, wiping its secrets. */
+static void
+want_clear(struct want *w)
+{
+	free(w->email);
+	wipe_free(w->password);
+	free(w->question);
+	wipe_free(w->answer);
+	/* Proxy URIs may carry credentials. */
+	wipe_free(w->proxy);
+	free(w->user_agent);
+	free(w->source);
+}
+
 static void
 sync_free(struct acctsync *s)
 {
-	for (size_t i = 0; i < s->nwant; i++) {
-		struct want	*w = &s->want[i];
-
-		free(w->email);
-		wipe_free(w->password);
-		free(w->question);
-		wipe_free(w->answer);
-		/* Proxy URIs may carry credentials. */
-		wipe_free(w->proxy);
-		free(w->user_agent);
-		free(w->source);
-	}
+	for (size_t i = 0; i < s->nwant; i++)
+		want_clear(&s->want[i]);
 	free(s->want);
 	for (size_t i = 0; i < s->nhave; i++) {
 		struct have	*h = &s->have[i];
@@ -706,15 +710,7 @@ copy_list(struct acctsync *s, const struct acct_list *list)
 	for (size_t i = 0; i < s->nwant; i++) {
 		if (n > 0 && strcmp(s->want[i].email, s->want[n - 1].email) ==
 		    0) {
-			struct want	*w = &s->want[i];
-
-			free(w->email);
-			wipe_free(w->password);
-			free(w->question);
-			wipe_free(w->answer);
-			wipe_free(w->proxy);
-			free(w->user_agent);
-			free(w->source);
+			want_clear(&s->want[i]);
 			continue;
 		}
 		s->want[n++] = s->want[i];

@@ -377,12 +377,30 @@ fail:
 	return -1;
 }
 
+/* Split the "user[:pass]" before at (the '@' ending it) into u and pw. */
+static void
+split_creds(struct span s, const char *at, struct span *u, struct span *pw)
+{
+	const char	*colon;
+
+	u->p = s.p;
+	u->n = (size_t)(at - s.p);
+	if ((colon = memchr(u->p, ':', u->n)) != NULL) {
+		pw->p = colon + 1;
+		pw->n = u->n - (size_t)(pw->p - u->p);
+		u->n = (size_t)(colon - u->p);
+	} else {
+		pw->p = at;
+		pw->n = 0;
+	}
+}
+
 /* Everything after "scheme://". */
 static int
 parse_uri(struct span s, struct proxy *p, const char **why)
 {
 	struct span	 auth, hp, u, pw;
-	const char	*at, *colon;
+	const char	*at;
 
 	if (s.n > 0 && s.p[s.n - 1] == '/')
 		s.n--;
@@ -399,16 +417,7 @@ parse_uri(struct span s, struct proxy *p, const char **why)
 	}
 	hp.p = at + 1;
 	hp.n = auth.n - (size_t)(hp.p - auth.p);
-	u.p = auth.p;
-	u.n = (size_t)(at - auth.p);
-	if ((colon = memchr(u.p, ':', u.n)) != NULL) {
-		pw.p = colon + 1;
-		pw.n = u.n - (size_t)(pw.p - u.p);
-		u.n = (size_t)(colon - u.p);
-	} else {
-		pw.p = at;
-		pw.n = 0;
-	}
+	split_creds(auth, at, &u, &pw);
 	if (u.n == 0) {
 		*why = "empty proxy user";
 		return -1;
@@ -442,7 +451,7 @@ static int
 parse_at_form(struct span s, struct proxy *p, const char **why)
 {
 	struct span	 hp, u, pw;
-	const char	*at, *colon;
+	const char	*at;
 
 	if ((at = find_last(s.p, '@', s.n)) == NULL) {
 		*why = "malformed proxy";
@@ -450,16 +459,7 @@ parse_at_form(struct span s, struct proxy *p, const char **why)
 	}
 	hp.p = at + 1;
 	hp.n = s.n - (size_t)(hp.p - s.p);
-	u.p = s.p;
-	u.n = (size_t)(at - s.p);
-	if ((colon = memchr(u.p, ':', u.n)) != NULL) {
-		pw.p = colon + 1;
-		pw.n = u.n - (size_t)(pw.p - u.p);
-		u.n = (size_t)(colon - u.p);
-	} else {
-		pw.p = at;
-		pw.n = 0;
-	}
+	split_creds(s, at, &u, &pw);
 	return set_hostport_creds(hp, u, pw, p, why);
 }
 
