@@ -111,11 +111,18 @@ static int	check_proxy_uri(struct config *, const char *, char *, size_t);
 static int	check_admin_listen(struct config *, const char *, char *,
 		    size_t);
 static int	check_resolve(struct config *, const char *, char *, size_t);
+static int	check_connect_to(struct config *, const char *, char *,
+		    size_t);
+static int	check_auth_order(struct config *, const char *, char *,
+		    size_t);
+static int	check_base_url(struct config *, const char *, char *, size_t);
+static int	check_https_url(struct config *, const char *, char *,
+		    size_t);
 
 #define F(f)	offsetof(struct config, f)
 
 static const char *const sections[] = {
-	"warmd", "database", "redis", "accounts", "admin", "http",
+	"warmd", "database", "redis", "accounts", "admin", "http", "session",
 };
 
 /*
@@ -227,9 +234,64 @@ static const struct cf_key keys[] = {
 	{ "http", "resolve", CF_LIST, "", 0,
 	    F(http.resolve), F(http.nresolve), 0, 0, check_resolve,
 	    "fixed host:port:addr entries, comma-separated" },
+	{ "http", "connect_to", CF_LIST, "", 0,
+	    F(http.connect_to), F(http.nconnect_to), 0, 0, check_connect_to,
+	    "host:port:to_host:to_port entries, comma-separated" },
 	{ "http", "max_body", CF_BYTES, "4M", 0,
 	    F(http.max_body), 0, KIB, GIB, NULL,
 	    "largest response body kept, bytes with optional k, M, G" },
+
+	{ "session", "auth", CF_STR, "cookies,mobile,web", CF_NONEMPTY,
+	    F(session.auth), 0, 0, 0, check_auth_order,
+	    "login methods tried in order: mobile, web, cookies" },
+	{ "session", "pace_min", CF_DUR, "3s", 0,
+	    F(session.pace_min_ms), 0, 0, HOUR, NULL,
+	    "shortest pause between two actions of one account" },
+	{ "session", "pace_max", CF_DUR, "20s", 0,
+	    F(session.pace_max_ms), 0, 0, HOUR, NULL,
+	    "longest pause between two actions of one account" },
+	{ "session", "pace_seed", CF_INT, "0", 0,
+	    F(session.pace_seed), 0, 0, 2147483647, NULL,
+	    "seed of the pauses (0: random)" },
+	{ "session", "ipecho_url", CF_STR, "", 0,
+	    F(session.ipecho_url), 0, 0, 0, check_https_url,
+	    "URL answering with the caller's IP (empty: not checked)" },
+	{ "session", "per_proxy_limit", CF_INT, "8", 0,
+	    F(session.per_proxy_limit), 0, 1, 100000, NULL,
+	    "sessions using one proxy at once" },
+	{ "session", "proxy_dead_after", CF_DUR, "30m", 0,
+	    F(session.proxy_dead_after_ms), 0, SEC, 7 * DAY, NULL,
+	    "a proxy failing this long marks its accounts" },
+	{ "session", "unspam_move_fallback", CF_BOOL, "yes", 0,
+	    F(session.unspam_move_fallback), 0, 0, 0, NULL,
+	    "move to Inbox when the not-spam report is refused" },
+	{ "session", "list_page", CF_INT, "50", 0,
+	    F(session.list_page), 0, 1, 500, NULL,
+	    "letters asked for per list request" },
+	{ "session", "max_pages", CF_INT, "20", 0,
+	    F(session.max_pages), 0, 1, 10000, NULL,
+	    "most list pages read by one listing" },
+	{ "session", "max_redirects", CF_INT, "10", 0,
+	    F(session.max_redirects), 0, 1, 50, NULL,
+	    "most redirects followed by a login or a link" },
+	{ "session", "account_url", CF_STR, "https://account.mail.ru",
+	    CF_NONEMPTY, F(session.account_url), 0, 0, 0, check_base_url,
+	    "base URL of the account host" },
+	{ "session", "auth_url", CF_STR, "https://auth.mail.ru", CF_NONEMPTY,
+	    F(session.auth_url), 0, 0, 0, check_base_url,
+	    "base URL of the web login host" },
+	{ "session", "e_url", CF_STR, "https://e.mail.ru", CF_NONEMPTY,
+	    F(session.e_url), 0, 0, 0, check_base_url,
+	    "base URL of the web mail API" },
+	{ "session", "aj_url", CF_STR, "https://aj-https.mail.ru", CF_NONEMPTY,
+	    F(session.aj_url), 0, 0, 0, check_base_url,
+	    "base URL of the mobile API" },
+	{ "session", "o2_url", CF_STR, "https://o2.mail.ru", CF_NONEMPTY,
+	    F(session.o2_url), 0, 0, 0, check_base_url,
+	    "base URL of the token host" },
+	{ "session", "portal_url", CF_STR, "https://portal.mail.ru",
+	    CF_NONEMPTY, F(session.portal_url), 0, 0, 0, check_base_url,
+	    "base URL of the portal host" },
 };
 
 #undef F
@@ -807,6 +869,116 @@ check_resolve(struct config *cfg, const char *v, char *why, size_t len)
 	return 0;
 }
 
+/*
+ * One CURLOPT_CONNECT_TO entry, "host:port:to_host:to_port"; host and port
+ * may be empty (any), to_host may be empty (same host).  Used to point the
+ * provider host names at a test server, also through proxies, where
+ * CURLOPT_RESOLVE does not apply.
+ */
+static int
+check_connect_to(struct config *cfg, const char *v, char *why, size_t len)
+{
+	char	*copy, *f[4], *s;
+	int	 n = 0, ok = 1, port;
+
+	(void)cfg;
+	copy = xstrdup(v);
+	s = copy;
+	f[n++] = s;
+	while ((s = strchr(s, ':')) != NULL && n < 4) {
+		*s++ = '\0';
+		f[n++] = s;
+	}
+	if (n != 4 || s != NULL)
+		ok = 0;
+	else {
+		if (*f[0] != '\0' && !valid_hostname(f[0]))
+			ok = 0;
+		if (*f[1] != '\0' && parse_port(f[1], &port) == -1)
+			ok = 0;
+		if (*f[2] != '\0' && !valid_hostname(f[2]) && !is_ipv4(f[2]))
+			ok = 0;
+		if (parse_port(f[3], &port) == -1)
+			ok = 0;
+	}
+	free(copy);
+	if (!ok) {
+		snprintf(why, len, "\"%s\": expected host:port:to_host:to_port"
+		    " (host, port and to_host may be empty)", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* A comma list of login methods, each known and named once. */
+static int
+check_auth_order(struct config *cfg, const char *v, char *why, size_t len)
+{
+	static const char *const known[] = { "mobile", "web", "cookies" };
+	char		*copy, *item, *save = NULL;
+	unsigned	 seen = 0, i;
+
+	(void)cfg;
+	copy = xstrdup(v);
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		while (*item == ' ')
+			item++;
+		item[strcspn(item, " ")] = '\0';
+		for (i = 0; i < 3; i++)
+			if (strcmp(item, known[i]) == 0)
+				break;
+		if (i == 3 || (seen & (1u << i))) {
+			snprintf(why, len, "\"%s\": %s method \"%s\" (use"
+			    " mobile, web, cookies, each once)", v,
+			    i == 3 ? "unknown" : "repeated", item);
+			free(copy);
+			return -1;
+		}
+		seen |= 1u << i;
+	}
+	free(copy);
+	if (seen == 0) {
+		snprintf(why, len, "no login method named");
+		return -1;
+	}
+	return 0;
+}
+
+/* An http(s) URL without a trailing slash, path or query. */
+static int
+check_base_url(struct config *cfg, const char *v, char *why, size_t len)
+{
+	const char	*h;
+
+	(void)cfg;
+	if (strncmp(v, "https://", 8) == 0)
+		h = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		h = v + 7;
+	else
+		h = NULL;
+	if (h == NULL || *h == '\0' || strpbrk(h, "/?#@ ") != NULL) {
+		snprintf(why, len, "\"%s\": expected https://host[:port],"
+		    " no path", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* Any http(s) URL without spaces. */
+static int
+check_https_url(struct config *cfg, const char *v, char *why, size_t len)
+{
+	(void)cfg;
+	if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
+	    || strpbrk(v, " \t") != NULL) {
+		snprintf(why, len, "\"%s\": expected an http(s) URL", v);
+		return -1;
+	}
+	return 0;
+}
+
 /* Absolute form of path, relative to the config file's directory. */
 static char *
 resolve_path(const struct parse *p, const char *path)
@@ -1009,6 +1181,8 @@ cross_check(struct parse *p)
 		pair_error(p, "database", "reconnect_min", "reconnect_max");
 	if (c->http.connect_timeout_ms > c->http.timeout_ms)
 		pair_error(p, "http", "connect_timeout", "timeout");
+	if (c->session.pace_min_ms > c->session.pace_max_ms)
+		pair_error(p, "session", "pace_min", "pace_max");
 }
 
 /*

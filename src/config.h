@@ -77,8 +77,30 @@ struct config {
 		int		  sessions_per_multi;
 		char		**resolve;	/* "host:port:addr" */
 		size_t		  nresolve;
+		char		**connect_to;	/* "host:port:chost:cport" */
+		size_t		  nconnect_to;
 		size_t		  max_body;
 	} http;
+
+	struct {
+		char		*auth;		/* default order, "mobile,web" */
+		unsigned	 pace_min_ms;
+		unsigned	 pace_max_ms;
+		int		 pace_seed;	/* 0: random */
+		char		*ipecho_url;	/* NULL: exit IP not checked */
+		int		 per_proxy_limit;
+		unsigned	 proxy_dead_after_ms;
+		int		 unspam_move_fallback;
+		int		 list_page;
+		int		 max_pages;
+		int		 max_redirects;
+		char		*account_url;
+		char		*auth_url;
+		char		*e_url;
+		char		*aj_url;
+		char		*o2_url;
+		char		*portal_url;
+	} session;
 };
 
 /* Load and validate path; NULL with every problem appended to errors. */

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -22,6 +24,7 @@
 #include "errlist.h"
 #include "log.h"
 #include "loop.h"
+#include "mailru.h"
 #include "pg.h"
 #include "proxy.h"
 #include "schema.h"
@@ -58,6 +61,8 @@ static int	cmd_keygen(struct ctl *, int, char **);
 static int	cmd_import(struct ctl *, int, char **);
 static int	cmd_check_config(struct ctl *, int, char **);
 static int	cmd_accounts(struct ctl *, int, char **);
+static int	cmd_import_session(struct ctl *, int, char **);
+static int	cmd_set_auth(struct ctl *, int, char **);
 static int	cmd_version(struct ctl *, int, char **);
 static int	cmd_help(struct ctl *, int, char **);
 
@@ -73,6 +78,12 @@ static const struct command commands[] = {
 	    cmd_check_config },
 	{ "accounts", "[--status active|error|suspended]",
 	    "list accounts (secrets never shown)", cmd_accounts },
+	{ "import-session", "EMAIL FILE|-",
+	    "store a browser's cookie export as the account's session",
+	    cmd_import_session },
+	{ "set-auth", "EMAIL LIST|default",
+	    "login strategies of an account, e.g. mobile,web,cookies",
+	    cmd_set_auth },
 	{ "version", "", "print the version", cmd_version },
 	{ "help", "", "this text", cmd_help },
 };
@@ -490,6 +501,354 @@ cmd_accounts(struct ctl *c, int argc, char **argv)
 	PQclear(res);
 	PQfinish(conn);
 	return 0;
+}
+
+/* Browser exports are small; a bound keeps a wrong file from eating memory. */
+#define COOKIE_FILE_MAX	(16 * 1024 * 1024)
+
+/* ASCII lower case, as acctsync stores emails. */
+static char *
+email_key(const char *s)
+{
+	char	*d = xstrdup(s);
+
+	for (char *p = d; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return d;
+}
+
+static void
+wipe_free(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}
+
+/*
+ * The whole of path ("-" = stdin), NUL-terminated, length in *lenp; NULL
+ * after printing why.  The caller wipes it: it holds live cookies.
+ */
+static char *
+read_secret_file(const char *path, const char *name, size_t *lenp)
+{
+	FILE	*fp;
+	char	*buf;
+	size_t	 len = 0, n;
+
+	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (fp == NULL) {
+		fprintf(stderr, "warmctl: %s: %s\n", name, strerror(errno));
+		return NULL;
+	}
+	/* One buffer, never reallocated: no stray copies of the cookies. */
+	buf = xmalloc(COOKIE_FILE_MAX + 1);
+	while ((n = fread(buf + len, 1, COOKIE_FILE_MAX + 1 - len, fp)) > 0)
+		if ((len += n) > COOKIE_FILE_MAX)
+			break;
+	if (ferror(fp) || len > COOKIE_FILE_MAX) {
+		fprintf(stderr, "warmctl: %s: %s\n", name, ferror(fp) ?
+		    "read error" : "larger than 16 MB, not a cookie export");
+		if (fp != stdin)
+			fclose(fp);
+		wipe_free(buf, len);
+		return NULL;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
+/* The cookies kept from a file, as one blob (see mailru_cookies_serialize). */
+struct cookie_blob {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+	int	 count;
+	int	 full;
+};
+
+static int
+add_cookie(void *arg, const char *line)
+{
+	struct cookie_blob	*b = arg;
+	size_t			 n = strlen(line);
+
+	/* A canonical line is never longer than its input: cap suffices. */
+	if (b->len + n + 2 > b->cap) {
+		b->full = 1;
+		return -1;
+	}
+	memcpy(b->s + b->len, line, n);
+	b->len += n;
+	b->s[b->len++] = '\n';
+	b->s[b->len] = '\0';
+	b->count++;
+	return 0;
+}
+
+/*
+ * Check that blob is a mail.ru login of email: an Mpop cookie for the
+ * mailbox host, whose third field is the mailbox it logs into.  0, or -1
+ * after printing why (never the cookie itself).
+ */
+static int
+check_mpop(const char *blob, const char *name, const char *email)
+{
+	char	*mpop, *p, *who, *end;
+	size_t	 mlen;
+	int	 rv = 0;
+
+	if ((mpop = mailru_cookie_get(blob, "e.mail.ru", "Mpop")) == NULL) {
+		fprintf(stderr, "warmctl: %s: no valid Mpop cookie for "
+		    ".mail.ru (expired cookies are dropped): export the "
+		    "cookies of a browser logged in to e.mail.ru; nothing "
+		    "imported\n", name);
+		return -1;
+	}
+	mlen = strlen(mpop);
+	/* Mpop=<time>:<hex>:<email>: -- a session of another mailbox? */
+	if ((p = strchr(mpop, ':')) != NULL && (p = strchr(p + 1, ':')) !=
+	    NULL) {
+		who = p + 1;
+		if ((end = strchr(who, ':')) != NULL)
+			*end = '\0';
+		if (strchr(who, '@') != NULL && strcasecmp(who, email) != 0) {
+			fprintf(stderr, "warmctl: %s: the session is %s's, not "
+			    "%s; nothing imported\n", name, who, email);
+			rv = -1;
+		}
+	}
+	wipe_free(mpop, mlen);
+	return rv;
+}
+
+/* Connect and check the schema has the columns we write; NULL after printing why. */
+static PGconn *
+db_connect_current(struct ctl *c)
+{
+	PGconn	*conn;
+	char	 msg[512];
+
+	if ((conn = db_connect(c)) == NULL)
+		return NULL;
+	if (schema_check(conn, schema_sqldir(c->sqldir), msg,
+	    sizeof(msg)) != 0) {
+		fprintf(stderr, "warmctl: %s\n", msg);
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* The id of the account email (lower-cased); NULL after printing why. */
+static char *
+account_id(PGconn *conn, const char *email)
+{
+	const char	*params[1] = { email };
+	PGresult	*res;
+	char		*id = NULL;
+
+	res = PQexecParams(conn, "SELECT id FROM accounts WHERE email = $1",
+	    1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		fprintf(stderr, "warmctl: %s", PQresultErrorMessage(res));
+	else if (PQntuples(res) == 0)
+		fprintf(stderr, "warmctl: no account %s (import the account "
+		    "files first)\n", email);
+	else
+		id = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return id;
+}
+
+static int
+cmd_import_session(struct ctl *c, int argc, char **argv)
+{
+	struct cookie_blob	 b = { 0 };
+	struct secret_key	 key;
+	const char		*name, *params[2];
+	PGconn			*conn = NULL;
+	PGresult		*res;
+	unsigned char		*sealed = NULL;
+	char			*text, *email, *id = NULL, *hex = NULL;
+	char			 err[512];
+	size_t			 len, nbad, first_bad, slen;
+	int			 rv = 1;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: warmctl import-session EMAIL FILE|-\n");
+		return EXIT_USAGE;
+	}
+	name = strcmp(argv[2], "-") == 0 ? "(stdin)" : argv[2];
+	if (need_config(c) == -1)
+		return 1;
+	if (secret_key_load(c->cfg->accounts.key_file, &key, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "warmctl: %s\n", err);
+		return 1;
+	}
+	email = email_key(argv[1]);
+	if ((text = read_secret_file(argv[2], name, &len)) == NULL)
+		goto out;
+	b.cap = len + 2;
+	b.s = xmalloc(b.cap);
+	b.s[0] = '\0';
+	mailru_cookies_file_parse(text, len, time(NULL), add_cookie, &b,
+	    &nbad, &first_bad);
+	wipe_free(text, len);
+	/* All or nothing: a half-read export is a session that half works. */
+	if (nbad > 0) {
+		fprintf(stderr, "warmctl: %s:%zu: not a Netscape cookie line "
+		    "(%zu bad line(s)); nothing imported\n", name, first_bad,
+		    nbad);
+		goto out;
+	}
+	if (b.full) {
+		fprintf(stderr, "warmctl: %s: cookies longer than the file; "
+		    "nothing imported\n", name);
+		goto out;
+	}
+	if (b.count == 0) {
+		fprintf(stderr, "warmctl: %s: no unexpired cookies; nothing "
+		    "imported\n", name);
+		goto out;
+	}
+	if (check_mpop(b.s, name, email) == -1)
+		goto out;
+	if ((conn = db_connect_current(c)) == NULL ||
+	    (id = account_id(conn, email)) == NULL)
+		goto out;
+	/* Sealed like the password: the account id is the associated data. */
+	if ((sealed = secret_seal(&key, id, strlen(id), b.s, b.len,
+	    &slen)) == NULL) {
+		fprintf(stderr, "warmctl: cannot encrypt the session\n");
+		goto out;
+	}
+	hex = secret_to_pg_bytea_hex(sealed, slen);
+	params[0] = id;
+	params[1] = hex;
+	res = PQexecParams(conn, "UPDATE accounts SET imported_session ="
+	    " $2::bytea, imported_session_at = now() WHERE id = $1::uuid",
+	    2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK ||
+	    strcmp(PQcmdTuples(res), "1") != 0)
+		fprintf(stderr, "warmctl: storing the session failed: %s",
+		    PQresultStatus(res) != PGRES_COMMAND_OK ?
+		    PQresultErrorMessage(res) : "the account is gone\n");
+	else {
+		printf("imported %d cookie(s) for %s\n", b.count, email);
+		rv = 0;
+	}
+	PQclear(res);
+out:
+	if (conn != NULL)
+		PQfinish(conn);
+	secret_key_wipe(&key);
+	wipe_free(b.s, b.cap);
+	free(sealed);
+	free(hex);
+	free(id);
+	free(email);
+	return rv;
+}
+
+static const char *const auth_methods[] = { "mobile", "web", "cookies" };
+
+#define NAUTH	(sizeof(auth_methods) / sizeof(auth_methods[0]))
+
+/*
+ * "mobile, web" → "mobile,web": known names, each at most once, spaces
+ * around them ignored; NULL after printing why.
+ */
+static char *
+auth_list(const char *list)
+{
+	char		*copy = xstrdup(list), *tok, *p, *save = NULL;
+	char		*out = xstrdup("");
+	int		 seen[NAUTH] = { 0 };
+	size_t		 i;
+
+	for (tok = copy; tok != NULL; tok = p) {
+		if ((p = strchr(tok, ',')) != NULL)
+			*p++ = '\0';
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		for (char *e = tok + strlen(tok); e > tok &&
+		    (e[-1] == ' ' || e[-1] == '\t'); e--)
+			e[-1] = '\0';
+		for (i = 0; i < NAUTH; i++)
+			if (strcmp(tok, auth_methods[i]) == 0)
+				break;
+		if (i == NAUTH || seen[i]++) {
+			fprintf(stderr, "warmctl: %s: %s \"%s\"; expected a "
+			    "comma-separated list of mobile, web, cookies, "
+			    "or default\n", list, i == NAUTH ?
+			    "unknown method" : "repeated method", tok);
+			free(out);
+			out = NULL;
+			break;
+		}
+		save = out;
+		out = xasprintf("%s%s%s", save, *save != '\0' ? "," : "", tok);
+		free(save);
+	}
+	free(copy);
+	return out;
+}
+
+static int
+cmd_set_auth(struct ctl *c, int argc, char **argv)
+{
+	const char	*params[2];
+	PGconn		*conn;
+	PGresult	*res;
+	char		*email, *methods = NULL;
+	int		 rv = 1;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: warmctl set-auth EMAIL "
+		    "LIST|default\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[2], "default") != 0 &&
+	    (methods = auth_list(argv[2])) == NULL)
+		return 1;
+	email = email_key(argv[1]);
+	if ((conn = db_connect_current(c)) == NULL)
+		goto out;
+	params[0] = email;
+	params[1] = methods;
+	res = PQexecParams(conn, "UPDATE accounts SET auth_methods = $2"
+	    " WHERE email = $1 RETURNING imported_session IS NOT NULL",
+	    2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		fprintf(stderr, "warmctl: %s", PQresultErrorMessage(res));
+	else if (PQntuples(res) == 0)
+		fprintf(stderr, "warmctl: no account %s (import the account "
+		    "files first)\n", email);
+	else {
+		if (methods == NULL)
+			printf("%s: auth methods cleared, the config's order "
+			    "applies\n", email);
+		else
+			printf("%s: auth methods set to %s\n", email, methods);
+		if (methods != NULL && strstr(methods, "cookies") != NULL &&
+		    strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+			fprintf(stderr, "warmctl: warning: %s has no imported "
+			    "session yet (warmctl import-session)\n", email);
+		rv = 0;
+	}
+	PQclear(res);
+	PQfinish(conn);
+out:
+	free(methods);
+	free(email);
+	return rv;
 }
 
 static int

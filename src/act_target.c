@@ -1,0 +1,178 @@
+#define _GNU_SOURCE	/* strcasestr */
+/*
+ * Which letters an action works on: ids from the payload, or the letters
+ * the session's last listing found (optionally filtered by subject), and
+ * how to get from a thread id to the message whose body is wanted.
+ */
+#include <string.h>
+#include <stdlib.h>
+
+#include "account.h"
+#include "sessint.h"
+#include "xmalloc.h"
+
+/* One owned copy holding id, last and folder, NUL-separated. */
+static char *
+triple(const char *a, const char *b, const char *c)
+{
+	size_t	 la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char	*p = xmalloc(la + lb + lc + 3);
+
+	memcpy(p, a, la + 1);
+	memcpy(p + la + 1, b, lb + 1);
+	memcpy(p + la + lb + 2, c, lc + 1);
+	return p;
+}
+
+int
+act_targets(struct session *s)
+{
+	struct action		*a = &s->acts[s->cur];
+	struct act_scratch	*sc = &s->sc;
+	size_t			 i, n, nthr = 0;
+	const struct mailru_thread *t;
+	char			*p;
+
+	if (a->select == SEL_LISTED) {
+		sc->target = MAILRU_THREADS;
+		for (i = 0; i < s->listed.nthreads; i++) {
+			t = &s->listed.threads[i];
+			if (a->subject != NULL && (t->subject == NULL ||
+			    strcasestr(t->subject, a->subject) == NULL))
+				continue;
+			if (a->limit != 0 && sc->nrefs >= a->limit)
+				break;
+			n = sc->nrefs;
+			sc->refs = xreallocarray(sc->refs, n + 1,
+			    sizeof(*sc->refs));
+			sc->ref_ids = xreallocarray(sc->ref_ids, n + 1,
+			    sizeof(char *));
+			p = triple(t->id, t->last != NULL ? t->last : "",
+			    t->folder != NULL ? t->folder : "");
+			sc->ref_ids[n] = p;
+			sc->refs[n].id = p;
+			sc->refs[n].last = p + strlen(p) + 1;
+			sc->refs[n].folder = sc->refs[n].last +
+			    strlen(sc->refs[n].last) + 1;
+			if (*sc->refs[n].last == '\0')
+				sc->refs[n].last = NULL;
+			if (*sc->refs[n].folder == '\0')
+				sc->refs[n].folder = NULL;
+			sc->nrefs++;
+		}
+		if (sc->nrefs == 0) {
+			json_object_set_new(s->res.data, "count",
+			    json_integer(0));
+			act_finish(s, ACT_OK, NULL);
+			return -1;
+		}
+		return 0;
+	}
+	for (i = 0; i < a->nids; i++)
+		if (strchr(a->ids[i], ':') != NULL)
+			nthr++;
+	if (nthr != 0 && nthr != a->nids) {
+		act_finish(s, ACT_PERMANENT, "payload.ids: thread ids and"
+		    " message ids cannot be mixed");
+		return -1;
+	}
+	sc->target = nthr != 0 ? MAILRU_THREADS : MAILRU_MESSAGES;
+	for (i = 0; i < a->nids; i++) {
+		if (sc->target == MAILRU_THREADS &&
+		    mailru_thread_folder(a->ids[i]) == NULL) {
+			act_finish(s, ACT_PERMANENT, "payload.ids: \"%s\" is"
+			    " not a thread id", a->ids[i]);
+			return -1;
+		}
+		n = sc->nrefs;
+		sc->refs = xreallocarray(sc->refs, n + 1, sizeof(*sc->refs));
+		sc->ref_ids = xreallocarray(sc->ref_ids, n + 1, sizeof(char *));
+		p = triple(a->ids[i], "", sc->target == MAILRU_THREADS ?
+		    mailru_thread_folder(a->ids[i]) : "");
+		sc->ref_ids[n] = p;
+		sc->refs[n].id = p;
+		sc->refs[n].last = NULL;
+		sc->refs[n].folder = p + strlen(p) + 2;
+		if (*sc->refs[n].folder == '\0')
+			sc->refs[n].folder = NULL;
+		sc->nrefs++;
+	}
+	return 0;
+}
+
+/* ---- fetching the letter behind a target -------------------------------- */
+
+static struct mailru_req *
+build_message(struct session *s)
+{
+	return mailru_req_message(&s->ctx, s->sc.msg_id, NULL);
+}
+
+static void
+message_reply(struct session *s, struct mailru_env *env)
+{
+	if (env->cls != MAILRU_OK) {
+		act_fail_env(s, env, "open");
+		return;
+	}
+	mailru_msg_free(&s->sc.msg);
+	if (mailru_parse_message(env, &s->sc.msg) == -1) {
+		act_finish(s, ACT_TRANSIENT, "open: unexpected reply shape");
+		return;
+	}
+	s->sc.step = 0;
+	s->sc.fetch_next(s);
+}
+
+static struct mailru_req *
+build_thread(struct session *s)
+{
+	return mailru_req_thread(&s->ctx, s->sc.refs[s->sc.pos].id, 0, 50);
+}
+
+static void
+thread_reply(struct session *s, struct mailru_env *env)
+{
+	struct mailru_list	 l;
+	size_t			 i, best = 0;
+
+	memset(&l, 0, sizeof(l));
+	if (env->cls != MAILRU_OK) {
+		act_fail_env(s, env, "thread");
+		return;
+	}
+	if (mailru_parse_messages(env, &l) == -1 || l.nmsgs == 0) {
+		mailru_list_free(&l);
+		act_finish(s, ACT_PERMANENT, "thread %s: no letters",
+		    s->sc.refs[s->sc.pos].id);
+		return;
+	}
+	for (i = 1; i < l.nmsgs; i++)
+		if (l.msgs[i].date > l.msgs[best].date)
+			best = i;
+	free(s->sc.msg_id);
+	s->sc.msg_id = xstrdup(l.msgs[best].id);
+	mailru_list_free(&l);
+	sess_api(s, build_message, message_reply);
+}
+
+void
+act_fetch(struct session *s, size_t i, void (*next)(struct session *))
+{
+	const struct mailru_ref	*r = &s->sc.refs[i];
+
+	s->sc.pos = i;
+	s->sc.fetch_next = next;
+	free(s->sc.msg_id);
+	s->sc.msg_id = NULL;
+	if (s->sc.target == MAILRU_MESSAGES)
+		s->sc.msg_id = xstrdup(r->id);
+	else if (r->last != NULL)
+		s->sc.msg_id = xstrdup(r->last);
+	else if ((s->sc.msg_id = mailru_thread_msgid(r->id)) == NULL) {
+		/* A conversation: ask which letter is the newest. */
+		sess_api(s, build_thread, thread_reply);
+		return;
+	}
+	sess_api(s, build_message, message_reply);
+}
