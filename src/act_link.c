@@ -19,9 +19,16 @@ followed(struct session *s, const struct shttp_resp *r)
 	json_object_set_new(s->res.data, "status", json_integer(r->code));
 	json_object_set_new(s->res.data, "hops", json_integer(s->sc.hops));
 	json_object_set(s->res.data, "chain", s->sc.chain);
-	if (r->rc != CURLE_OK) {
+	if (r->rc != CURLE_OK && (r->proxy_failed || s->sc.hops == 0)) {
 		sess_net_failed(s, r, "click_link");
 		act_finish(s, ACT_TRANSIENT, "%s", s->error);
+		return;
+	}
+	if (r->rc != CURLE_OK) {
+		/* The provider's redirector counted the click; the site behind
+		 * it being down is the sender's problem, not the mailbox's. */
+		json_object_set_new(s->res.data, "error", json_string(r->error));
+		act_finish(s, ACT_OK, NULL);
 		return;
 	}
 	if (r->location != NULL) {

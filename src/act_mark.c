@@ -55,9 +55,18 @@ mark_reply(struct session *s, struct mailru_env *env)
 		return;
 	}
 	ids = json_array();
-	for (i = 0; i < sc->nrefs; i++)
-		json_array_append_new(ids, json_string(sc->refs[i].id));
-	json_object_set_new(s->res.data, "ids", ids);
+	for (i = 0; i < sc->nrefs; i++) {
+		/* The letter's own id too: rows of the mails table are keyed
+		 * by it, and a thread id changes when the letter moves. */
+		char *mid = sc->refs[i].last != NULL ?
+		    xstrdup(sc->refs[i].last) : sc->target == MAILRU_MESSAGES ?
+		    xstrdup(sc->refs[i].id) : mailru_thread_msgid(sc->refs[i].id);
+
+		json_array_append_new(ids, json_pack("{s:s, s:s?}", "id",
+		    sc->refs[i].id, "message_id", mid));
+		free(mid);
+	}
+	json_object_set_new(s->res.data, "targets", ids);
 	cnt = json_object_get(env->body, "count");
 	json_object_set_new(s->res.data, "count", json_is_integer(cnt) ?
 	    json_incref(cnt) : json_integer((json_int_t)sc->nrefs));

@@ -132,9 +132,9 @@ decode_targets(struct action *a, char *why, size_t len)
 				    " non-negative integer");
 			a->limit = (size_t)json_integer_value(v);
 		}
-		if ((v = json_object_get(p, "subject")) != NULL) {
+		if ((v = json_object_get(p, "match")) != NULL) {
 			if (!json_is_string(v))
-				return bad(why, len, "subject", "must be a"
+				return bad(why, len, "match", "must be a"
 				    " string");
 			a->subject = xstrdup(json_string_value(v));
 		}

@@ -42,7 +42,7 @@ struct action {
 	char		**ids;		/* SEL_IDS */
 	size_t		 nids;
 	size_t		 limit;		/* SEL_LISTED: at most this many; 0 all */
-	char		*subject;	/* SEL_LISTED filter (substring), or NULL */
+	char		*subject;	/* SEL_LISTED: "match", a subject substring */
 	int		 on;		/* flag: set (1) or clear (0) */
 	int		 since_last;	/* list: only what is new */
 	int64_t		 from, to;	/* list: received in [from, to) */

@@ -141,10 +141,15 @@ record_mails(struct session *s, struct action *a, struct act_result *r)
 	default:
 		return;
 	}
-	ids = json_object_get(r->data, "ids");
-	json_array_foreach(ids, i, v)
-		track(mailstore_action(pg, acct->id, json_string_value(v),
-		    json_string_value(v), what, NULL, &chg, write_done, NULL));
+	ids = json_object_get(r->data, "targets");
+	json_array_foreach(ids, i, v) {
+		const char *tid = json_string_value(json_object_get(v, "id"));
+		const char *mid = json_string_value(json_object_get(v,
+		    "message_id"));
+
+		track(mailstore_action(pg, acct->id, mid != NULL ? mid : tid,
+		    tid, what, NULL, &chg, write_done, NULL));
+	}
 }
 
 static void
@@ -345,6 +350,16 @@ main(int argc, char **argv)
 
 	log_init("sessdrive");
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* Thousands of sessions hold a few sockets each. */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <
+		    rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	default_actions = json_array();
 	while ((ch = getopt(argc, argv, "a:c:e:n:p:")) != -1) {
 		switch (ch) {
@@ -398,7 +413,10 @@ main(int argc, char **argv)
 	{
 		struct pg_opts po = {
 			.conninfo = cfg->database.conninfo,
-			.size = cfg->database.pool_size,
+			/* One connection: the pool's FIFO then applies the
+			 * writes in the order the actions ended, so a letter
+			 * listed in Spam and then rescued ends up in Inbox. */
+			.size = 1,
 			.connect_timeout_ms = cfg->database.connect_timeout_ms,
 			.statement_timeout_ms =
 			    cfg->database.statement_timeout_ms,
