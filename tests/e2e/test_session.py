@@ -156,3 +156,117 @@ def test_restored_session_does_not_log_in(pg, redis, ms, tmp_path):
     # what Redis holds is sealed: no cookie value in clear
     keys = redis.command("KEYS", "*session*")
     assert keys, keys
+
+
+# outcome override -> (account status, reason) after a login attempt
+OUTCOMES = [
+    ("wrong_password", "error", "wrong password"),
+    ("captcha", "suspended", "captcha"),
+    ("recaptcha", "suspended", "recaptcha"),
+    ("twofa", "suspended", "two-factor"),
+    ("locked", "suspended", "locked"),
+    ("banned", "suspended", "banned"),
+]
+
+
+@pytest.mark.parametrize("auth", ["mobile", "web"])
+def test_auth_outcomes(pg, redis, mailsim_factory, tmp_path, auth):
+    ms = mailsim_factory(generate=len(OUTCOMES) + 3, seed=3)
+    accts = ms.accounts()
+    for a, (outcome, _, _) in zip(accts, OUTCOMES):
+        ms.post("/control/account", {"email": a["email"], "outcome": outcome})
+    q_ok, q_none, limited = accts[len(OUTCOMES)], accts[len(OUTCOMES) + 1], accts[-1]
+    ms.post("/control/account", {"email": q_ok["email"], "outcome": "question"})
+    ms.post("/control/account", {"email": q_none["email"], "outcome": "question"})
+    ms.post("/control/account", {"email": limited["email"], "outcome": "ratelimit"})
+    # q_none is imported without its recovery answer
+    imported = [dict(a, **{k: ms.get("/account", email=a["email"])[k]
+                           for k in ("question", "answer")}) for a in accts]
+    imported[len(OUTCOMES) + 1]["answer"] = None
+    e = env_for(pg, redis, ms, tmp_path, auth=auth, accounts=imported)
+    run = e.drive([{"kind": "list_inbox"}])
+    for a, (outcome, status, reason) in zip(accts, OUTCOMES):
+        s = run.sessions[a["email"]]
+        assert not s["ok"] and s["account_status"] == status and s["reason"] == reason, s
+        row = e.account_row(a["email"])
+        assert row["status"] == status and row["status_reason"] == reason, row
+        act = run.one(a["email"], "list_inbox")
+        assert act["status"] == "account", act
+    s = run.sessions[q_ok["email"]]
+    assert s["ok"] and s["login"] == auth, s
+    s = run.sessions[q_none["email"]]
+    assert s["account_status"] == "suspended" and "secret question" in s["reason"], s
+    s = run.sessions[limited["email"]]
+    assert not s["ok"] and s["account_status"] is None and s["transient"], s
+    assert run.one(limited["email"], "list_inbox")["status"] == "transient"
+    assert e.account_row(limited["email"])["status"] == "active"
+    # nobody is retried in a loop: one attempt per account (two for the question)
+    for a in accts:
+        logins = ms.get("/logins", account=a["email"])
+        logins = logins if isinstance(logins, list) else logins.get("logins", [])
+        assert 1 <= len(logins) <= 2, (a["email"], logins)
+
+
+@pytest.mark.parametrize("auth,force,logins", [
+    ("web", "token", 1), ("web", "nosdc", 1), ("web", "user", 2),
+    ("mobile", "token", 1),
+])
+def test_403_repairs(pg, redis, ms, tmp_path, auth, force, logins):
+    e = env_for(pg, redis, ms, tmp_path, auth=auth)
+    me = e.accounts[0]["email"]
+    run = e.drive([{"kind": "login"}], emails=[me])
+    assert run.sessions[me]["ok"]
+    ms.post("/control/account", {"email": me, "force": force})
+    run = e.drive([{"kind": "list_inbox"}, {"kind": "list_spam"}], emails=[me])
+    assert run.sessions[me]["ok"], run.sessions[me]
+    assert run.one(me, "list_inbox")["status"] == "ok"
+    assert run.one(me, "list_spam")["status"] == "ok"
+    got = ms.get("/logins", account=me)
+    got = got if isinstance(got, list) else got.get("logins", [])
+    assert len(got) == logins, got
+
+
+def test_expired_session_logs_in_once_not_in_a_loop(pg, redis, ms, tmp_path):
+    """A mailbox whose every session dies at once cannot make warmd loop."""
+    e = env_for(pg, redis, ms, tmp_path, auth="web")
+    me = e.accounts[0]["email"]
+    ms.post("/control/account", {"email": me, "expire_after": 1})
+    run = e.drive([{"kind": "list_inbox"}, {"kind": "list_spam"}, {"kind": "list_inbox"}],
+                  emails=[me])
+    got = ms.get("/logins", account=me)
+    got = got if isinstance(got, list) else got.get("logins", [])
+    # at most one fresh login per action, whatever the provider does
+    assert 1 <= len(got) <= 1 + 3, got
+    for a in run.of(me):
+        assert a["status"] == "ok" or "again" in a["reason"], a
+
+
+def test_cyrillic_rescue(pg, redis, ms, tmp_path):
+    e = env_for(pg, redis, ms, tmp_path, auth="mobile")
+    me = e.accounts[3]["email"]
+    ms.post("/control/inject", {"to": me, "from": "sender@warm.example",
+                                "from_name": "Отправитель", "folder": 950,
+                                "subject": "Счёт за ноябрь — оплата",
+                                "text": "Здравствуйте, ваш счёт готов."})
+    run = e.drive([{"kind": "list_spam"},
+                   {"kind": "not_spam", "select": "listed", "match": "Счёт за ноябрь"}],
+                  emails=[me])
+    assert run.one(me, "not_spam")["data"]["count"] == 1
+    moved = [m for m in letters(ms, me) if m["subject"] == "Счёт за ноябрь — оплата"]
+    assert moved[0]["folder"] == "0"
+    rows = [r for r in e.mails(me) if r["subject"] == "Счёт за ноябрь — оплата"]
+    assert rows and rows[0]["folder"] == "inbox" and rows[0]["sender"] == "sender@warm.example"
+    # the other spam letter was left alone
+    assert [m for m in letters(ms, me) if m["subject"] == "You are a WINNER"][0]["folder"] == "950"
+
+
+def test_bad_payload_is_refused_before_any_request(pg, redis, ms, tmp_path):
+    e = env_for(pg, redis, ms, tmp_path, auth="mobile")
+    me = e.accounts[0]["email"]
+    run = e.drive([{"kind": "flag", "ids": ["not an id; DROP"]},
+                   {"kind": "list_spam", "mode": "period", "from": "yesterday"},
+                   {"kind": "send", "to": "x@mail.ru"}], emails=[me])
+    reasons = [a["reason"] for a in run.of(me)]
+    assert reasons == ["payload.ids: holds something that is not a mail.ru id",
+                       "payload.from: must be unix seconds or an RFC 3339 time",
+                       "payload.subject: is required"], reasons
