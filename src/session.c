@@ -374,6 +374,11 @@ slot_granted(void *arg)
 static void
 enter_wait_proxy(struct session *s)
 {
+	if (!s->has_proxy) {
+		/* Direct sessions are bounded by max_sessions alone. */
+		sess_change(s, SESS_IPECHO);
+		return;
+	}
 	s->waiter.cb = slot_granted;
 	s->waiter.arg = s;
 	if (proxycap_acquire(s->env->proxies, s->proxy_key, &s->waiter)) {

@@ -1,6 +1,7 @@
 """Fixtures owning real servers for the end-to-end tests."""
 
 import os
+import shutil
 import sys
 
 import pytest
@@ -40,3 +41,104 @@ def redis():
     r = harness.Redis().start()
     yield r
     r.destroy()
+
+
+# ---- mail.ru emulator and proxies ------------------------------------------
+
+@pytest.fixture(scope="session")
+def mailsim_certs():
+    """Directory with ca.crt, server.crt and server.key for mailsim, made
+    once per run with tests/mailsim/gen-certs.sh."""
+    d = harness.mailsim_certs()
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def mailsim_factory(mailsim_certs):
+    """start(**kw) -> a running harness.Mailsim; kw as harness.Mailsim
+    (generate=N or accounts=FILE_OR_TEXT, overrides=, faults=, seed=, args=).
+    Every mailsim started is stopped at teardown, asserting exit code 0."""
+    started = []
+
+    def start(**kw):
+        m = harness.Mailsim(mailsim_certs, **kw)
+        try:
+            m.start()
+        except Exception:
+            m.destroy()
+            raise
+        started.append(m)
+        return m
+
+    yield start
+    errors = []
+    for m in started:
+        try:
+            m.stop()
+        except AssertionError as e:
+            errors.append(str(e))
+        finally:
+            m.destroy()
+    assert not errors, errors
+
+
+@pytest.fixture
+def mailsim(mailsim_factory, request):
+    """One running mailsim; parametrize indirectly with a dict of
+    harness.Mailsim keywords, default {"generate": 10, "seed": 1}."""
+    kw = getattr(request, "param", None) or {"generate": 10, "seed": 1}
+    return mailsim_factory(**kw)
+
+
+def _proxy_factory(cls):
+    started = []
+
+    def start(**kw):
+        p = cls(**kw)
+        started.append(p)
+        try:
+            return p.start()
+        except Exception:
+            p.destroy()
+            started.remove(p)
+            raise
+
+    return start, started
+
+
+@pytest.fixture
+def tinyproxy_factory():
+    """start(user=None, password=None, max_clients=2000, log_level="Info",
+    extra_conf="") -> a running harness.Tinyproxy; all stopped at teardown."""
+    start, started = _proxy_factory(harness.Tinyproxy)
+    yield start
+    for p in started:
+        p.destroy()
+
+
+@pytest.fixture
+def tinyproxy(tinyproxy_factory, request):
+    """tinyproxy with BasicAuth; parametrize indirectly with a dict of
+    harness.Tinyproxy keywords, default user "proxyuser", password "proxypass"
+    ({"user": None, "password": None} for no authentication)."""
+    kw = getattr(request, "param", None) or {"user": "proxyuser", "password": "proxypass"}
+    return tinyproxy_factory(**kw)
+
+
+@pytest.fixture
+def microsocks_factory():
+    """start(user=None, password=None) -> a running harness.Microsocks; all
+    stopped at teardown."""
+    start, started = _proxy_factory(harness.Microsocks)
+    yield start
+    for p in started:
+        p.destroy()
+
+
+@pytest.fixture
+def microsocks(microsocks_factory, request):
+    """microsocks with username/password authentication; parametrize
+    indirectly like tinyproxy."""
+    kw = getattr(request, "param", None) or {"user": "socksuser", "password": "sockspass"}
+    return microsocks_factory(**kw)

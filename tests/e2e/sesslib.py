@@ -78,7 +78,7 @@ class SessEnv:
 
     def account_row(self, email):
         out = self.pg.psql("SELECT row_to_json(a) FROM (SELECT id, status, status_reason,"
-                           " last_login_at, consecutive_failures, exit_ip::text AS exit_ip"
+                           " last_login_at, consecutive_failures, host(exit_ip) AS exit_ip"
                            " FROM accounts WHERE email = '%s') a" % email.replace("'", "''"))
         return json.loads(out) if out.strip() else None
 

@@ -60,6 +60,7 @@ static size_t		 running, pending_writes;
 static int		 loaded, started, failed_setup;
 static unsigned long	 n_ok, n_bad, a_ok, a_bad;
 static uint64_t		 t0;
+static int		 peak_in_flight;
 static struct event	*wait_timer;
 
 static void
@@ -159,6 +160,8 @@ on_action(void *arg, struct session *s, size_t idx, struct action *a,
 	const struct account	*acct = session_account(s);
 
 	(void)arg;
+	if (curlev_running(curl) + 1 > peak_in_flight)
+		peak_in_flight = curlev_running(curl) + 1;
 	if (r->status == ACT_OK) {
 		a_ok++;
 		record_mails(s, a, r);
@@ -460,14 +463,16 @@ main(int argc, char **argv)
 	loop_run();
 	if (!failed_setup) {
 		getrusage(RUSAGE_SELF, &ru);
-		out(json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:f, s:I}",
-		    "type", "summary", "sessions", (int)(n_ok + n_bad), "ok",
+		out(json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:f, s:I,"
+		    " s:i}", "type", "summary", "sessions", (int)(n_ok + n_bad),
+		    "ok",
 		    (int)n_ok, "failed", (int)n_bad, "actions_ok", (int)a_ok,
 		    "actions_failed", (int)a_bad, "wall_ms",
 		    (json_int_t)(loop_now_ms() - t0), "cpu_s",
 		    ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 		    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
-		    "maxrss_kb", (json_int_t)ru.ru_maxrss));
+		    "maxrss_kb", (json_int_t)ru.ru_maxrss, "peak_in_flight",
+		    peak_in_flight));
 		rc = 0;
 	}
 	for (i = next_acct; i < naccts; i++)
