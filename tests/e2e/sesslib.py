@@ -12,7 +12,7 @@ import harness
 
 class SessEnv:
     def __init__(self, pg, redis, mailsim, tmp_path, accounts=None, config_extra="",
-                 auth="mobile", proxies=None, ipecho=True):
+                 auth="mobile", proxies=None, ipecho=True, timeouts=("5s", "20s")):
         """accounts: list of mailsim account dicts to import (default: all);
         proxies: {email: proxy uri} for the account file's proxy field."""
         self.pg = pg
@@ -33,6 +33,7 @@ class SessEnv:
         self.accounts_file.write_text("\n".join(lines) + "\n")
         r = self.ctl("keygen", str(self.key))
         assert r.returncode == 0, r.stderr
+        self.timeouts = timeouts
         self.write_config(auth=auth, ipecho=ipecho, extra=config_extra)
         r = self.ctl("--db", pg.conninfo(), "migrate")
         assert r.returncode == 0, r.stderr
@@ -45,10 +46,11 @@ class SessEnv:
             "[database]\nconninfo = %s\n"
             "[redis]\naddress = %s\n"
             "[accounts]\nfiles = %s\nkey_file = %s\n"
-            "[http]\nca_file = %s\nconnect_to = %s\ntimeout = 20s\nconnect_timeout = 5s\n"
+            "[http]\nca_file = %s\nconnect_to = %s\nconnect_timeout = %s\ntimeout = %s\n"
             "[session]\nauth = %s\npace_min = 0\npace_max = 0\n%s\n%s"
             % (self.pg.conninfo(), self.redis.address(), self.accounts_file, self.key,
-               self.mailsim.ca_file, self.mailsim.connect_to(), auth,
+               self.mailsim.ca_file, self.mailsim.connect_to(), self.timeouts[0],
+               self.timeouts[1], auth,
                "ipecho_url = https://ip.mailsim.test/json" if ipecho else "", extra))
 
     def ctl(self, *args, input=None):
