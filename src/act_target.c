@@ -11,17 +11,32 @@
 #include "sessint.h"
 #include "xmalloc.h"
 
-/* One owned copy holding id, last and folder, NUL-separated. */
-static char *
-triple(const char *a, const char *b, const char *c)
+/*
+ * Append a target; one owned copy holds id, last and folder NUL-separated,
+ * and the ref points into it (NULL or "" last/folder: unknown).
+ */
+static void
+push_ref(struct act_scratch *sc, const char *id, const char *last,
+    const char *folder)
 {
-	size_t	 la = strlen(a), lb = strlen(b), lc = strlen(c);
-	char	*p = xmalloc(la + lb + lc + 3);
+	size_t		 n = sc->nrefs, li, lf;
+	char		*p;
 
-	memcpy(p, a, la + 1);
-	memcpy(p + la + 1, b, lb + 1);
-	memcpy(p + la + lb + 2, c, lc + 1);
-	return p;
+	last = last != NULL ? last : "";
+	folder = folder != NULL ? folder : "";
+	li = strlen(id);
+	lf = strlen(last);
+	p = xmalloc(li + lf + strlen(folder) + 3);
+	memcpy(p, id, li + 1);
+	memcpy(p + li + 1, last, lf + 1);
+	memcpy(p + li + lf + 2, folder, strlen(folder) + 1);
+	sc->refs = xreallocarray(sc->refs, n + 1, sizeof(*sc->refs));
+	sc->ref_ids = xreallocarray(sc->ref_ids, n + 1, sizeof(char *));
+	sc->ref_ids[n] = p;
+	sc->refs[n].id = p;
+	sc->refs[n].last = *last != '\0' ? p + li + 1 : NULL;
+	sc->refs[n].folder = *folder != '\0' ? p + li + lf + 2 : NULL;
+	sc->nrefs++;
 }
 
 int
@@ -29,9 +44,8 @@ act_targets(struct session *s)
 {
 	struct action		*a = &s->acts[s->cur];
 	struct act_scratch	*sc = &s->sc;
-	size_t			 i, n, nthr = 0;
+	size_t			 i, nthr = 0;
 	const struct mailru_thread *t;
-	char			*p;
 
 	if (a->select == SEL_LISTED) {
 		sc->target = MAILRU_THREADS;
@@ -42,23 +56,7 @@ act_targets(struct session *s)
 				continue;
 			if (a->limit != 0 && sc->nrefs >= a->limit)
 				break;
-			n = sc->nrefs;
-			sc->refs = xreallocarray(sc->refs, n + 1,
-			    sizeof(*sc->refs));
-			sc->ref_ids = xreallocarray(sc->ref_ids, n + 1,
-			    sizeof(char *));
-			p = triple(t->id, t->last != NULL ? t->last : "",
-			    t->folder != NULL ? t->folder : "");
-			sc->ref_ids[n] = p;
-			sc->refs[n].id = p;
-			sc->refs[n].last = p + strlen(p) + 1;
-			sc->refs[n].folder = sc->refs[n].last +
-			    strlen(sc->refs[n].last) + 1;
-			if (*sc->refs[n].last == '\0')
-				sc->refs[n].last = NULL;
-			if (*sc->refs[n].folder == '\0')
-				sc->refs[n].folder = NULL;
-			sc->nrefs++;
+			push_ref(sc, t->id, t->last, t->folder);
 		}
 		if (sc->nrefs == 0) {
 			json_object_set_new(s->res.data, "count",
@@ -84,18 +82,8 @@ act_targets(struct session *s)
 			    " not a thread id", a->ids[i]);
 			return -1;
 		}
-		n = sc->nrefs;
-		sc->refs = xreallocarray(sc->refs, n + 1, sizeof(*sc->refs));
-		sc->ref_ids = xreallocarray(sc->ref_ids, n + 1, sizeof(char *));
-		p = triple(a->ids[i], "", sc->target == MAILRU_THREADS ?
-		    mailru_thread_folder(a->ids[i]) : "");
-		sc->ref_ids[n] = p;
-		sc->refs[n].id = p;
-		sc->refs[n].last = NULL;
-		sc->refs[n].folder = p + strlen(p) + 2;
-		if (*sc->refs[n].folder == '\0')
-			sc->refs[n].folder = NULL;
-		sc->nrefs++;
+		push_ref(sc, a->ids[i], NULL, sc->target == MAILRU_THREADS ?
+		    mailru_thread_folder(a->ids[i]) : NULL);
 	}
 	return 0;
 }

@@ -29,8 +29,6 @@ struct sess_env {
 	struct rds		*redis;
 	const struct secret_key	*key;
 	struct proxycap		*proxies;
-	struct proxy		 fallback;
-	int			 has_fallback;
 	size_t			 active;
 };
 

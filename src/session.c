@@ -105,7 +105,6 @@ sess_env_new(const struct config *cfg, struct curlev *curl, struct rds *redis,
     const struct secret_key *key, char *why, size_t len)
 {
 	struct sess_env	*env;
-	const char	*pwhy;
 
 	env = xcalloc(1, sizeof(*env));
 	env->cfg = cfg;
@@ -123,17 +122,6 @@ sess_env_new(const struct config *cfg, struct curlev *curl, struct rds *redis,
 	env->hosts.o2 = cfg->session.o2_url;
 	env->hosts.portal = cfg->session.portal_url;
 	env->hosts.ipecho = cfg->session.ipecho_url;
-	if (cfg->accounts.fallback_proxy != NULL) {
-		if (proxy_parse(cfg->accounts.fallback_proxy,
-		    cfg->accounts.default_proxy_scheme, &env->fallback,
-		    &pwhy) == -1) {
-			snprintf(why, len, "accounts.fallback_proxy: %s", pwhy);
-			shttp_conf_clear(&env->http);
-			free(env);
-			return NULL;
-		}
-		env->has_fallback = 1;
-	}
 	env->proxies = proxycap_new(cfg->session.per_proxy_limit);
 	return env;
 }
@@ -147,7 +135,6 @@ sess_env_free(struct sess_env *env)
 		log_warn("freeing the session environment with %zu sessions",
 		    env->active);
 	proxycap_free(env->proxies);
-	proxy_clear(&env->fallback);
 	shttp_conf_clear(&env->http);
 	free(env);
 }
@@ -192,36 +179,44 @@ pick_methods(struct session *s)
 	free(copy);
 }
 
+/* The account's proxy, else the configured fallback, else direct. */
 static int
 pick_proxy(struct session *s)
 {
 	const struct config	*cfg = s->env->cfg;
-	const char		*why;
+	const char		*uri, *why;
 
-	if (s->acct->proxy_uri != NULL) {
-		if (proxy_parse(s->acct->proxy_uri,
-		    cfg->accounts.default_proxy_scheme, &s->proxy, &why) == -1) {
+	uri = s->acct->proxy_uri != NULL ? s->acct->proxy_uri :
+	    cfg->accounts.fallback_proxy;
+	if (uri != NULL) {
+		if (proxy_parse(uri, cfg->accounts.default_proxy_scheme,
+		    &s->proxy, &why) == -1) {
 			s->error = xasprintf("the account's proxy is not"
 			    " usable: %s", why);
 			return -1;
 		}
 		s->has_proxy = 1;
-	} else if (s->env->has_fallback) {
-		s->proxy.scheme = xstrdup(s->env->fallback.scheme);
-		s->proxy.host = xstrdup(s->env->fallback.host);
-		s->proxy.port = s->env->fallback.port;
-		if (s->env->fallback.user != NULL) {
-			s->proxy.user = xstrdup(s->env->fallback.user);
-			s->proxy.pass = xstrdup(s->env->fallback.pass);
-		}
-		s->has_proxy = 1;
-	}
-	if (s->has_proxy) {
 		s->proxy_key = proxy_format(&s->proxy);
 		s->proxy_shown = proxy_redacted(&s->proxy);
 	} else
 		s->proxy_key = xstrdup("direct");
 	return 0;
+}
+
+/* Wipe and drop the provider tokens (a dead session, a new login, free). */
+static void
+forget_tokens(struct session *s)
+{
+	char	**t[] = { &s->token, &s->access_token, &s->refresh_token };
+	size_t	  i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (*t[i] != NULL) {
+			explicit_bzero(*t[i], strlen(*t[i]));
+			free(*t[i]);
+			*t[i] = NULL;
+		}
+	}
 }
 
 void
@@ -514,10 +509,7 @@ validate_done(struct session *s, const struct shttp_resp *r)
 	log_info("account %s: cached session expired, logging in",
 	    s->acct->email);
 	shttp_cookies_clear(s->http);
-	free(s->token);
-	free(s->access_token);
-	free(s->refresh_token);
-	s->token = s->access_token = s->refresh_token = NULL;
+	forget_tokens(s);
 	sess_change(s, SESS_LOGIN);
 }
 
@@ -562,10 +554,7 @@ enter_login(struct session *s)
 	s->method = 0;
 	s->logged_in = 0;
 	s->ctx.flavour = MAILRU_WEB;
-	free(s->token);
-	free(s->access_token);
-	free(s->refresh_token);
-	s->token = s->access_token = s->refresh_token = NULL;
+	forget_tokens(s);
 	shttp_cookies_clear(s->http);
 	next_method(s);
 }
@@ -779,15 +768,7 @@ session_free(void *arg)
 	}
 	free(s->proxy_shown);
 	free(s->exit_ip);
-	if (s->token != NULL)
-		explicit_bzero(s->token, strlen(s->token));
-	if (s->access_token != NULL)
-		explicit_bzero(s->access_token, strlen(s->access_token));
-	if (s->refresh_token != NULL)
-		explicit_bzero(s->refresh_token, strlen(s->refresh_token));
-	free(s->token);
-	free(s->access_token);
-	free(s->refresh_token);
+	forget_tokens(s);
 	json_decref(s->marks);
 	free(s->chal);
 	free(s->api_url);
