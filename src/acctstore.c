@@ -32,6 +32,8 @@ static const char load_sql[] =
     " WHERE ($1::jsonb IS NULL OR email IN"
     "  (SELECT lower(e) FROM jsonb_array_elements_text($1::jsonb) AS e))"
     " AND (NOT $2::boolean OR status = 'active')"
+    " AND ($3::jsonb IS NULL OR id IN"
+    "  (SELECT i::uuid FROM jsonb_array_elements_text($3::jsonb) AS i))"
     " ORDER BY email";
 
 enum {
@@ -183,16 +185,29 @@ load_result(struct store_req *r, enum pg_status st, const PGresult *res,
 	l->cb(l->arg, 1, v, n, NULL);
 }
 
-struct store_req *
-acctstore_load(struct pg_pool *pool, const struct secret_key *key,
-    const char *const *emails, size_t nemails, int only_active,
-    acctstore_load_cb *cb, void *arg)
+/* A JSON array of strings: no quoting of ours between a value and SQL. */
+static char *
+json_list(const char *const *v, size_t n)
+{
+	json_t	*arr = json_array();
+	char	*list;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i] != NULL)
+			json_array_append_new(arr, json_string(v[i]));
+	list = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	/* Only a non-UTF-8 value gets here: it matches none. */
+	return list != NULL ? list : xstrdup("[]");
+}
+
+static struct store_req *
+load(struct pg_pool *pool, const struct secret_key *key, char *emails,
+    char *ids, int only_active, acctstore_load_cb *cb, void *arg)
 {
 	struct load_req		*l = xcalloc(1, sizeof(*l));
 	struct store_req	*r;
-	const char		*params[2];
-	json_t			*arr = NULL;
-	char			*list = NULL;
+	const char		*params[3];
 
 	l->base.on_result = load_result;
 	l->base.release = load_release;
@@ -200,25 +215,29 @@ acctstore_load(struct pg_pool *pool, const struct secret_key *key,
 	l->key = *key;
 	l->cb = cb;
 	l->arg = arg;
-	/* A JSON array: no quoting of ours between an email and the SQL. */
-	if (nemails > 0) {
-		arr = json_array();
-		for (size_t i = 0; i < nemails; i++)
-			if (emails[i] != NULL)
-				json_array_append_new(arr,
-				    json_string(emails[i]));
-		list = json_dumps(arr, JSON_COMPACT);
-		json_decref(arr);
-		if (list == NULL) {
-			/* Only a non-UTF-8 email gets here: it matches none. */
-			list = xstrdup("[]");
-		}
-	}
-	params[0] = list;
+	params[0] = emails;
 	params[1] = only_active ? "t" : "f";
-	r = store_start(pool, &l->base, load_sql, 2, params);
-	free(list);
+	params[2] = ids;
+	r = store_start(pool, &l->base, load_sql, 3, params);
+	free(emails);
+	free(ids);
 	return r;
+}
+
+struct store_req *
+acctstore_load(struct pg_pool *pool, const struct secret_key *key,
+    const char *const *emails, size_t nemails, int only_active,
+    acctstore_load_cb *cb, void *arg)
+{
+	return load(pool, key, nemails > 0 ? json_list(emails, nemails) : NULL,
+	    NULL, only_active, cb, arg);
+}
+
+struct store_req *
+acctstore_load_ids(struct pg_pool *pool, const struct secret_key *key,
+    const char *const *ids, size_t nids, acctstore_load_cb *cb, void *arg)
+{
+	return load(pool, key, NULL, json_list(ids, nids), 0, cb, arg);
 }
 
 struct store_req *

@@ -34,6 +34,11 @@ struct store_req *acctstore_load(struct pg_pool *pool,
 		    size_t nemails, int only_active, acctstore_load_cb *cb,
 		    void *arg);
 
+/* Load the accounts with these ids (uuid text), whatever their status, secrets decrypted; as acctstore_load. */
+struct store_req *acctstore_load_ids(struct pg_pool *pool,
+		    const struct secret_key *key, const char *const *ids,
+		    size_t nids, acctstore_load_cb *cb, void *arg);
+
 /* Set status with reason (also kept as last_error); 'active' clears the reason and the failure count, any other status adds one failure. */
 struct store_req *acctstore_set_status(struct pg_pool *pool,
 		    const char *account_id, const char *status,

@@ -2,7 +2,9 @@
  * send and reply.  A reply opens the original first: its sender is the
  * recipient and its subject gets "Re:"; the provider threads it by
  * source.reply.  The client-chosen send id (payload send_id) travels with
- * the letter, so an unknown outcome can later be looked up in Sent.
+ * the letter, and a token set by the jobs engine goes into the body: a
+ * send whose outcome was unknown (the worker died after the request left)
+ * is retried only after a search of Sent for that token came back empty.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +19,26 @@ param(struct session *s, const char *key)
 	return json_string_value(json_object_get(s->acts[s->cur].params, key));
 }
 
+/*
+ * The token closes the text after a signature separator ("-- "), where
+ * mail clients show signatures and readers expect a line of noise.
+ */
+static char *
+with_token(const char *body, const char *token, int html)
+{
+	if (token == NULL || body == NULL)
+		return NULL;
+	return html ? xasprintf("%s<br><br>-- <br>%s", body, token) :
+	    xasprintf("%s\n\n-- \n%s", body, token);
+}
+
 static struct mailru_req *
 build_send(struct session *s)
 {
 	struct action		*a = &s->acts[s->cur];
 	struct mailru_letter	 l;
 	struct mailru_req	*r;
-	char			*subject = NULL;
+	char			*subject = NULL, *text, *html;
 
 	memset(&l, 0, sizeof(l));
 	l.from_name = param(s, "from_name");
@@ -45,11 +60,17 @@ build_send(struct session *s)
 	}
 	if (l.text == NULL)
 		l.text = "";
+	if ((text = with_token(l.text, a->token, 0)) != NULL)
+		l.text = text;
+	if ((html = with_token(l.html, a->token, 1)) != NULL)
+		l.html = html;
 	r = mailru_req_send(&s->ctx, &l);
 	if (r != NULL)
 		json_object_set_new(s->res.data, "subject",
 		    json_string(l.subject));
 	free(subject);
+	free(text);
+	free(html);
 	return r;
 }
 
@@ -71,6 +92,58 @@ send_reply(struct session *s, struct mailru_env *env)
 	act_finish(s, ACT_OK, NULL);
 }
 
+static void	original_opened(struct session *);
+
+/* Send, or reply once the original is open. */
+static void
+send_now(struct session *s)
+{
+	if (s->acts[s->cur].kind == ACT_SEND) {
+		sess_api(s, build_send, send_reply);
+		return;
+	}
+	if (act_targets(s) == -1)
+		return;
+	act_fetch(s, 0, original_opened);
+}
+
+static struct mailru_req *
+build_search(struct session *s)
+{
+	return mailru_req_search(&s->ctx, s->acts[s->cur].token, 0, 20, 0);
+}
+
+/* Only a letter in Sent carrying the token proves the earlier send. */
+static void
+search_reply(struct session *s, struct mailru_env *env)
+{
+	struct mailru_list	 l;
+	const char		*found = NULL;
+
+	memset(&l, 0, sizeof(l));
+	if (env->cls != MAILRU_OK || mailru_parse_messages(env, &l) == -1) {
+		mailru_list_free(&l);
+		act_fail_env(s, env, "search of Sent");
+		return;
+	}
+	for (size_t i = 0; i < l.nmsgs && found == NULL; i++)
+		if (l.msgs[i].folder != NULL && l.msgs[i].id != NULL &&
+		    strcmp(l.msgs[i].folder, MAILRU_FOLDER_SENT) == 0)
+			found = l.msgs[i].id;
+	if (found == NULL) {
+		mailru_list_free(&l);
+		send_now(s);
+		return;
+	}
+	json_object_set_new(s->res.data, "message_id", json_string(found));
+	json_object_set_new(s->res.data, "found_in_sent", json_true());
+	if (param(s, "send_id") != NULL)
+		json_object_set_new(s->res.data, "send_id",
+		    json_string(param(s, "send_id")));
+	mailru_list_free(&l);
+	act_finish(s, ACT_OK, NULL);
+}
+
 static void
 original_opened(struct session *s)
 {
@@ -88,11 +161,13 @@ original_opened(struct session *s)
 void
 act_send_start(struct session *s)
 {
-	if (s->acts[s->cur].kind == ACT_SEND) {
-		sess_api(s, build_send, send_reply);
-		return;
-	}
-	if (act_targets(s) == -1)
-		return;
-	act_fetch(s, 0, original_opened);
+	struct action	*a = &s->acts[s->cur];
+
+	if (a->token != NULL)
+		json_object_set_new(s->res.data, "token",
+		    json_string(a->token));
+	if (a->check_sent && a->token != NULL)
+		sess_api(s, build_search, search_reply);
+	else
+		send_now(s);
 }

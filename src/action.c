@@ -318,6 +318,7 @@ action_clear(struct action *a)
 		free(a->ids[i]);
 	free(a->ids);
 	free(a->subject);
+	free(a->token);
 	json_decref(a->params);
 	memset(a, 0, sizeof(*a));
 }

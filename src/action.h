@@ -46,6 +46,13 @@ struct action {
 	int		 on;		/* flag: set (1) or clear (0) */
 	int		 since_last;	/* list: only what is new */
 	int64_t		 from, to;	/* list: received in [from, to) */
+	/*
+	 * send/reply, set by the jobs engine: a short token that goes into
+	 * the body, and whether an earlier attempt may already have sent
+	 * the letter -- then Sent is searched for the token first.
+	 */
+	char		*token;
+	int		 check_sent;
 	void		*udata;		/* the owner's (a job) */
 };
 

@@ -6,7 +6,12 @@
 #ifndef WARMD_BACKOFF_H
 #define WARMD_BACKOFF_H
 
+struct rng;
+
 /* Delay before attempt number attempts (0 = first retry), in [d/2, d] ms. */
 unsigned	backoff_ms(unsigned min_ms, unsigned max_ms, unsigned attempts);
+/* The same delay with the jitter drawn from r, so a run can be replayed. */
+unsigned	backoff_seeded_ms(unsigned min_ms, unsigned max_ms,
+		    unsigned attempts, struct rng *r);
 
 #endif

@@ -20,6 +20,7 @@
 #include <ini.h>
 #include <libpq-fe.h>
 
+#include "action.h"
 #include "config.h"
 #include "xmalloc.h"
 
@@ -118,11 +119,14 @@ static int	check_auth_order(struct config *, const char *, char *,
 static int	check_base_url(struct config *, const char *, char *, size_t);
 static int	check_https_url(struct config *, const char *, char *,
 		    size_t);
+static int	check_daily_cap(struct config *, const char *, char *,
+		    size_t);
 
 #define F(f)	offsetof(struct config, f)
 
 static const char *const sections[] = {
 	"warmd", "database", "redis", "accounts", "admin", "http", "session",
+	"jobs",
 };
 
 /*
@@ -292,6 +296,31 @@ static const struct cf_key keys[] = {
 	{ "session", "portal_url", CF_STR, "https://portal.mail.ru",
 	    CF_NONEMPTY, F(session.portal_url), 0, 0, 0, check_base_url,
 	    "base URL of the portal host" },
+
+	{ "jobs", "claim_batch", CF_INT, "100", 0,
+	    F(jobs.claim_batch), 0, 1, 10000, NULL,
+	    "most accounts claimed by one claim statement" },
+	{ "jobs", "jobs_per_session", CF_INT, "50", 0,
+	    F(jobs.jobs_per_session), 0, 1, 10000, NULL,
+	    "most due jobs of one account run in one session" },
+	{ "jobs", "lease", CF_DUR, "60s", 0,
+	    F(jobs.lease_ms), 0, 5 * SEC, DAY, NULL,
+	    "an account claimed by a process that stops renewing is free after this" },
+	{ "jobs", "poll_interval", CF_DUR, "1s", 0,
+	    F(jobs.poll_interval_ms), 0, 100, HOUR, NULL,
+	    "look for due jobs this often even without a notification" },
+	{ "jobs", "reap_interval", CF_DUR, "10s", 0,
+	    F(jobs.reap_interval_ms), 0, 100, HOUR, NULL,
+	    "return jobs of expired leases to the queue this often" },
+	{ "jobs", "retry_min", CF_DUR, "30s", 0,
+	    F(jobs.retry_min_ms), 0, 0, DAY, NULL,
+	    "first delay before a transient failure is retried" },
+	{ "jobs", "retry_max", CF_DUR, "1h", 0,
+	    F(jobs.retry_max_ms), 0, 0, 7 * DAY, NULL,
+	    "longest delay between retries" },
+	{ "jobs", "daily_caps", CF_LIST, "", 0,
+	    F(jobs.daily_caps), F(jobs.ndaily_caps), 0, 0, check_daily_cap,
+	    "per account and day in time_zone: task:N entries, e.g. send:40,reply:20" },
 };
 
 #undef F
@@ -945,6 +974,40 @@ check_auth_order(struct config *cfg, const char *v, char *why, size_t len)
 	return 0;
 }
 
+/* "task:N": a jobs.task name and a cap of at least 1. */
+static int
+check_daily_cap(struct config *cfg, const char *v, char *why, size_t len)
+{
+	const char	*colon = strchr(v, ':');
+	char		*task, *end;
+	long		 n;
+	int		 k;
+
+	if (colon == NULL) {
+		snprintf(why, len, "\"%s\": expected task:N", v);
+		return -1;
+	}
+	task = xstrndup(v, (size_t)(colon - v));
+	k = act_kind_parse(task);
+	free(task);
+	if (k < 0 || (size_t)k >= sizeof(cfg->jobs.daily_cap) /
+	    sizeof(cfg->jobs.daily_cap[0])) {
+		snprintf(why, len, "\"%s\": unknown task (use a jobs.task name"
+		    " such as send, reply, not_spam)", v);
+		return -1;
+	}
+	errno = 0;
+	n = strtol(colon + 1, &end, 10);
+	if (errno != 0 || end == colon + 1 || *end != '\0' || n < 1 ||
+	    n > 1000000) {
+		snprintf(why, len, "\"%s\": the cap must be a number from 1"
+		    " to 1000000", v);
+		return -1;
+	}
+	cfg->jobs.daily_cap[k] = (int)n;
+	return 0;
+}
+
 /* An http(s) URL without a trailing slash, path or query. */
 static int
 check_base_url(struct config *cfg, const char *v, char *why, size_t len)
@@ -1183,6 +1246,10 @@ cross_check(struct parse *p)
 		pair_error(p, "http", "connect_timeout", "timeout");
 	if (c->session.pace_min_ms > c->session.pace_max_ms)
 		pair_error(p, "session", "pace_min", "pace_max");
+	if (c->jobs.retry_min_ms > c->jobs.retry_max_ms)
+		pair_error(p, "jobs", "retry_min", "retry_max");
+	if (c->jobs.poll_interval_ms * 2 > c->jobs.lease_ms)
+		pair_error(p, "jobs", "poll_interval", "lease");
 }
 
 /*

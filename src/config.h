@@ -101,6 +101,20 @@ struct config {
 		char		*o2_url;
 		char		*portal_url;
 	} session;
+
+	struct {
+		int		 claim_batch;
+		int		 jobs_per_session;
+		unsigned	 lease_ms;
+		unsigned	 poll_interval_ms;
+		unsigned	 reap_interval_ms;
+		unsigned	 retry_min_ms;
+		unsigned	 retry_max_ms;
+		char		**daily_caps;	/* "task:N" as written */
+		size_t		  ndaily_caps;
+		/* derived: per jobs.task in act_kind order, 0 = no cap */
+		int		 daily_cap[16];
+	} jobs;
 };
 
 /* Load and validate path; NULL with every problem appended to errors. */

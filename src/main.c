@@ -28,6 +28,7 @@
 #include "config.h"
 #include "curlev.h"
 #include "daemon.h"
+#include "engine.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
@@ -42,7 +43,8 @@ struct daemon daemon_state;
 
 static const char	*config_path = WARMD_SYSCONFDIR "/warmd.conf";
 static struct event	*sig_hup, *sig_term, *sig_int, *sig_usr1;
-static struct event	*drain_timer, *grace_timer, *count_timer;
+static struct event	*drain_timer, *grace_timer, *count_timer, *hard_timer;
+static int		 stopping;
 
 static void
 usage(FILE *fp)
@@ -202,7 +204,8 @@ reload(void)
 	config_restart_changes(ocfg, ncfg, restart_key, NULL);
 	ncfg->generation = ocfg->generation + 1;
 	daemon_state.cfg = ncfg;
-	config_free(ocfg);
+	/* Sessions started under ocfg keep reading it: the engine frees it. */
+	engine_reconfigure(ncfg, ocfg);
 	(void)apply_logging(ncfg);
 	daemon_state.reload.ok = 1;
 	daemon_state.reload.total_ok++;
@@ -216,25 +219,53 @@ reload(void)
 static int
 work_in_flight(void)
 {
-	return accounts_busy();
+	return accounts_busy() || engine_busy() > 0;
+}
+
+static void
+leases_released(void *arg)
+{
+	(void)arg;
+	loop_stop();
 }
 
 static void
 drain_check(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
-	if (!work_in_flight()) {
+	if (!work_in_flight() && !stopping) {
+		stopping = 1;
 		log_info("in-flight work finished; stopping");
-		loop_stop();
+		engine_stop(leases_released, NULL);
 	}
+}
+
+static void
+hard_stop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	log_warn("stopping without waiting for the database any longer");
+	loop_stop();
+}
+
+/*
+ * Stop the sessions: their unfinished jobs go back to the queue as they
+ * are reported; drain_check then gives the leases back.  The hard timer
+ * covers a database that no longer answers.
+ */
+static void
+abort_work(unsigned wait_ms)
+{
+	engine_abort();
+	loop_timer_ms(hard_timer, wait_ms);
 }
 
 static void
 grace_over(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
-	log_warn("grace period over: abandoning in-flight work (it will be retried)");
-	loop_stop();
+	log_warn("grace period over: stopping in-flight sessions (their jobs go back to the queue)");
+	abort_work(5000);
 }
 
 static void
@@ -245,6 +276,7 @@ begin_drain(const char *why)
 	log_info("%s: stopping; no new work is taken, in-flight work has %u ms to finish",
 	    why, ms);
 	daemon_state.state = DAEMON_DRAINING;
+	engine_drain();
 	notify_stopping();
 	loop_timer_ms(grace_timer, ms);
 	loop_timer_ms(drain_timer, 100);
@@ -263,8 +295,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		if (daemon_state.state == DAEMON_DRAINING) {
-			log_warn("second stop signal: exiting at once");
-			loop_stop();
+			log_warn("second stop signal: stopping sessions now");
+			abort_work(1000);
 		} else
 			begin_drain(sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
@@ -358,6 +390,7 @@ start_clients(const struct config *cfg)
 static void
 stop_clients(void)
 {
+	engine_free();
 	accounts_shutdown();
 	admin_free(daemon_state.admin);
 	if (daemon_state.curl != NULL)
@@ -386,13 +419,14 @@ add_signals(struct event_base *base)
 	drain_timer = event_new(base, -1, EV_PERSIST, drain_check, NULL);
 	grace_timer = evtimer_new(base, grace_over, NULL);
 	count_timer = event_new(base, -1, EV_PERSIST, count_tick, NULL);
+	hard_timer = evtimer_new(base, hard_stop, NULL);
 }
 
 static void
 free_events(void)
 {
 	struct event	**evs[] = { &sig_hup, &sig_term, &sig_int, &sig_usr1,
-	    &drain_timer, &grace_timer, &count_timer };
+	    &drain_timer, &grace_timer, &count_timer, &hard_timer };
 
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
 		if (*evs[i] != NULL)
@@ -486,6 +520,16 @@ main(int argc, char **argv)
 			log_error("%s", errs.msgs[i]);
 		errlist_clear(&errs);
 		goto out_clients;
+	}
+	{
+		char why[256];
+
+		if (engine_start(daemon_state.cfg, daemon_state.pg,
+		    daemon_state.redis, daemon_state.curl, why,
+		    sizeof(why)) < 0) {
+			log_error("jobs: %s", why);
+			goto out_clients;
+		}
 	}
 	if (write_pidfile(daemon_state.cfg->warmd.pid_file) < 0)
 		goto out_clients;

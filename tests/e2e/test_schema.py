@@ -8,7 +8,7 @@ import subprocess
 
 import harness
 
-TABLES = ["accounts", "campaigns", "jobs", "mails", "schema_migrations"]
+TABLES = ["account_leases", "accounts", "campaigns", "jobs", "mails", "schema_migrations"]
 
 
 def sqldir():

@@ -1,7 +1,9 @@
-"""warmd's whole life under valgrind: start, account sync, reload, bad
-reload, graceful stop; no invalid access and no leak.  Skipped in the
+"""Under valgrind, no invalid access and no leak: warmd's whole life
+(start, account sync, reload, bad reload, graceful stop), and the session
+layer doing every mailbox method through sessdrive.  Skipped in the
 sanitizer build, whose binaries valgrind cannot run."""
 
+import json
 import os
 import shutil
 import signal
@@ -10,6 +12,7 @@ import subprocess
 import pytest
 
 import harness
+from sesslib import Run, SessEnv
 from test_daemon import Warmd, good_lines, try_status
 
 
@@ -51,3 +54,86 @@ def test_lifecycle_is_clean_under_valgrind(pg, redis, tmp_path):
     report = open(vlog).read()
     assert rc == 0, report[-3000:]
     assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
+
+
+def valgrind_drive(e, tmp_path, name, plan, timeout=1200):
+    """sessdrive under valgrind over a plan; returns (sesslib.Run, report)."""
+    vlog = os.path.join(str(tmp_path), "valgrind-%s.log" % name)
+    p = tmp_path / ("plan-%s.jsonl" % name)
+    p.write_text("".join(json.dumps(x) + "\n" for x in plan))
+    argv = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--show-leak-kinds=definite,indirect", "--num-callers=40",
+            "--log-file=" + vlog, harness.program("tests/io/sessdrive"),
+            "-c", str(e.conf), "-p", str(p)]
+    for x in plan:
+        argv += ["-e", x["email"]]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout)
+    report = open(vlog).read()
+    assert r.returncode == 0, "exit %d\n%s\n%s" % (r.returncode, r.stderr[-3000:],
+                                                  report[-6000:])
+    assert "ERROR SUMMARY: 0 errors" in report, report[-6000:]
+    assert "definitely lost:" not in report or "definitely lost: 0 bytes" in report, report
+    assert "indirectly lost:" not in report or "indirectly lost: 0 bytes" in report, report
+    return Run(r), report
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
+def test_sessions_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path):
+    """Every mailbox method on a few accounts, both login flavours, a login
+    that fails and a changed password: sessdrive against mailsim with the
+    real PostgreSQL and Redis, no invalid access and no leak."""
+    binary = harness.program("tests/io/sessdrive")
+    if os.environ.get("WARMD_SANITIZERS") or sanitized(binary):
+        pytest.skip("sanitizer build")
+    ms = mailsim_factory(generate=5, seed=7)
+    accts = ms.accounts()
+    good, wrong = accts[:3], accts[3]
+    ms.post("/control/account", {"email": wrong["email"], "outcome": "wrong_password"})
+    slow = ("[redis]\nconnect_timeout = 60s\ncommand_timeout = 60s\n"
+            "[database]\nconnect_timeout = 60s\nstatement_timeout = 300s\n")
+    e = SessEnv(pg, redis, ms, tmp_path, accounts=accts, auth="mobile",
+                timeouts=("120s", "600s"), config_extra=slow)
+    period = {"mode": "period", "from": 0, "to": 4102444800}
+    subject = "Привет из valgrind"
+    plan = []
+    for i, a in enumerate(good):
+        peer = good[(i + 1) % len(good)]["email"]
+        plan.append({"email": a["email"], "actions": [
+            {"kind": "login"},
+            {"kind": "list_spam", **period},
+            {"kind": "not_spam", "select": "listed", "match": "WINNER"},
+            {"kind": "list_inbox", **period},
+            {"kind": "mark_read", "select": "listed", "match": "Добро", "limit": 1},
+            {"kind": "flag", "select": "listed", "match": "Добро"},
+            {"kind": "click_link", "select": "listed", "match": "Новости",
+             "anchor": "читать"},
+            {"kind": "to_spam", "select": "listed", "match": "Новости"},
+            {"kind": "send", "to": peer, "subject": subject, "text": "Тело письма",
+             "send_id": "%032x" % (0xabc0 + i)},
+        ]})
+    plan.append({"email": wrong["email"], "actions": [{"kind": "list_inbox"}]})
+    run, _ = valgrind_drive(e, tmp_path, "mobile", plan)
+    bad = [(x["email"], x["kind"], x["status"], x.get("reason"))
+           for x in run.actions if x["email"] != wrong["email"] and x["status"] != "ok"]
+    assert not bad, bad
+    assert not run.sessions[wrong["email"]]["ok"], run.sessions[wrong["email"]]
+    assert run.one(wrong["email"], "list_inbox")["status"] == "account"
+
+    # web logins (nothing cached), replies in the threads just received,
+    # flags off, and a password change
+    redis.command("FLUSHALL")
+    e.write_config(auth="web", extra=slow)
+    plan = [{"email": a["email"], "actions": [
+        {"kind": "list_inbox", **period},
+        {"kind": "reply", "select": "listed", "match": subject, "text": "Спасибо!"},
+        {"kind": "flag", "select": "listed", "match": "Добро", "on": False},
+    ]} for a in good]
+    plan[0]["actions"].append({"kind": "change_password"})
+    run, _ = valgrind_drive(e, tmp_path, "web", plan)
+    bad = [(x["email"], x["kind"], x["status"], x.get("reason"))
+           for x in run.actions if x["status"] != "ok"]
+    assert not bad, bad
+    for a in good:
+        assert run.sessions[a["email"]]["login"] == "web", run.sessions[a["email"]]

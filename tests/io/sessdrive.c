@@ -32,7 +32,7 @@
 #include "curlev.h"
 #include "log.h"
 #include "loop.h"
-#include "mailstore.h"
+#include "outcome.h"
 #include "pg.h"
 #include "redis.h"
 #include "secret.h"
@@ -96,64 +96,6 @@ write_done(void *arg, int ok)
 }
 
 static void
-track(struct store_req *r)
-{
-	if (r != NULL)
-		pending_writes++;
-}
-
-static void
-record_mails(struct session *s, struct action *a, struct act_result *r)
-{
-	const struct account	*acct = session_account(s);
-	struct mailstore_change	 chg = { NULL, -1, -1, NULL };
-	json_t			*ids, *v;
-	const char		*what = act_kind_name(a->kind);
-	size_t			 i;
-
-	switch (a->kind) {
-	case ACT_LIST_INBOX:
-	case ACT_LIST_SPAM:
-		if (r->found.nthreads > 0)
-			track(mailstore_upsert(pg, acct->id, NULL, r->folder,
-			    &r->found, write_done, NULL));
-		return;
-	case ACT_NOT_SPAM:
-		chg.folder = "inbox";
-		break;
-	case ACT_TO_SPAM:
-		chg.folder = "spam";
-		break;
-	case ACT_FLAG:
-		chg.flagged = a->on;
-		break;
-	case ACT_MARK_READ:
-		chg.read = 1;
-		if (r->opened != NULL)
-			chg.body = r->opened->text != NULL ? r->opened->text :
-			    r->opened->html;
-		ids = json_object_get(r->data, "opened");
-		json_array_foreach(ids, i, v)
-			track(mailstore_action(pg, acct->id,
-			    json_string_value(json_object_get(v, "message_id")),
-			    json_string_value(json_object_get(v, "id")), what,
-			    NULL, &chg, write_done, NULL));
-		return;
-	default:
-		return;
-	}
-	ids = json_object_get(r->data, "targets");
-	json_array_foreach(ids, i, v) {
-		const char *tid = json_string_value(json_object_get(v, "id"));
-		const char *mid = json_string_value(json_object_get(v,
-		    "message_id"));
-
-		track(mailstore_action(pg, acct->id, mid != NULL ? mid : tid,
-		    tid, what, NULL, &chg, write_done, NULL));
-	}
-}
-
-static void
 on_action(void *arg, struct session *s, size_t idx, struct action *a,
     struct act_result *r)
 {
@@ -162,14 +104,12 @@ on_action(void *arg, struct session *s, size_t idx, struct action *a,
 	(void)arg;
 	if (curlev_running(curl) + 1 > peak_in_flight)
 		peak_in_flight = curlev_running(curl) + 1;
-	if (r->status == ACT_OK) {
+	if (r->status == ACT_OK)
 		a_ok++;
-		record_mails(s, a, r);
-		if (r->secret != NULL)
-			track(acctstore_set_password(pg, &key, acct->id,
-			    r->secret, write_done, NULL));
-	} else
+	else
 		a_bad++;
+	pending_writes += (size_t)outcome_action(pg, &key, acct->id, NULL, a,
+	    r, write_done, NULL);
 	out(json_pack("{s:s, s:s, s:i, s:s, s:s, s:s?, s:O, s:s?, s:s?}",
 	    "type", "action", "email", acct->email, "index", (int)idx, "kind",
 	    act_kind_name(a->kind), "status", act_status_name(r->status),
@@ -189,12 +129,8 @@ on_finished(void *arg, struct session *s, const struct sess_outcome *o)
 		n_ok++;
 	else
 		n_bad++;
-	if (o->account_status != NULL)
-		track(acctstore_set_status(pg, acct->id, o->account_status,
-		    o->account_reason, write_done, NULL));
-	else if (o->ok && o->logins > 0)
-		track(acctstore_login_ok(pg, acct->id, o->exit_ip, write_done,
-		    NULL));
+	pending_writes += (size_t)outcome_session(pg, acct->id, o, write_done,
+	    NULL);
 	out(json_pack("{s:s, s:s, s:b, s:s?, s:s?, s:s?, s:s?, s:b, s:i,"
 	    " s:i, s:s?, s:s?}", "type", "session", "email", acct->email, "ok",
 	    o->ok, "login", o->login, "account_status", o->account_status,

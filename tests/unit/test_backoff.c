@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "backoff.h"
+#include "rng.h"
 
 static void
 test_grows_then_caps(void **state)
@@ -49,6 +50,33 @@ test_huge_attempts_do_not_overflow(void **state)
 	assert_int_equal(backoff_ms(0, 0, 5), 0);
 }
 
+/* Job retries: the same seed gives the same schedule, within bounds. */
+static void
+test_seeded_replays(void **state)
+{
+	struct rng	a, b, c;
+	unsigned	want[] = { 30000, 60000, 120000, 240000, 480000, 600000 };
+	int		differs = 0;
+
+	(void)state;
+	rng_seed(&a, 42, "job:17");
+	rng_seed(&b, 42, "job:17");
+	rng_seed(&c, 43, "job:17");
+	for (unsigned n = 0; n < 6; n++) {
+		unsigned x = backoff_seeded_ms(30000, 600000, n, &a);
+		unsigned y = backoff_seeded_ms(30000, 600000, n, &b);
+		unsigned z = backoff_seeded_ms(30000, 600000, n, &c);
+
+		assert_int_equal(x, y);
+		assert_true(x >= want[n] / 2 && x <= want[n]);
+		assert_true(z >= want[n] / 2 && z <= want[n]);
+		differs |= x != z;
+	}
+	/* Another seed is another schedule. */
+	assert_true(differs);
+	assert_int_equal(backoff_seeded_ms(0, 0, 3, &a), 0);
+}
+
 int
 main(void)
 {
@@ -56,6 +84,7 @@ main(void)
 		cmocka_unit_test(test_grows_then_caps),
 		cmocka_unit_test(test_jitter_spreads),
 		cmocka_unit_test(test_huge_attempts_do_not_overflow),
+		cmocka_unit_test(test_seeded_replays),
 	};
 
 	return cmocka_run_group_tests_name("backoff", tests, NULL, NULL);
