@@ -84,8 +84,15 @@ parse_time(json_t *v, int64_t *out)
 		*out = t;
 		return 0;
 	}
-	if ((*rest != '+' && *rest != '-') || sscanf(rest + 1, "%2d:%2d", &hh,
-	    &mm) != 2 || strlen(rest) != 6)
+	/* Exactly [+-]hh:mm: sscanf's %2d would take "+-1:00" or "+ 1:00". */
+	if ((*rest != '+' && *rest != '-') || !isdigit((unsigned char)rest[1]) ||
+	    !isdigit((unsigned char)rest[2]) || rest[3] != ':' ||
+	    !isdigit((unsigned char)rest[4]) ||
+	    !isdigit((unsigned char)rest[5]) || rest[6] != '\0')
+		return -1;
+	hh = (rest[1] - '0') * 10 + (rest[2] - '0');
+	mm = (rest[4] - '0') * 10 + (rest[5] - '0');
+	if (hh >= 24 || mm >= 60)
 		return -1;
 	sign = *rest == '+' ? 1 : -1;
 	*out = t - sign * (int64_t)(hh * 3600 + mm * 60);

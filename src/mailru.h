@@ -387,6 +387,11 @@ int	 mailru_parse_send(const struct mailru_env *env, char **msg_id);
 char	*mailru_parse_token(const struct mailru_env *env);
 /* Whether a NaviData (web) or folders (aj) reply shows a live session. */
 int	 mailru_parse_validate(const struct mailru_env *env);
+/*
+ * The address in an IP-echo reply (plain text or JSON {"ip"}), validated
+ * with inet_pton; NULL if none.
+ */
+char	*mailru_parse_ipecho(long code, const char *body, size_t len);
 
 /* ---- ids --------------------------------------------------------------- */
 

@@ -7,6 +7,9 @@
  * flags are booleans or integers, and email is "", null or an address.
  * A field of the wrong type reads as absent.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1006,4 +1009,41 @@ mailru_parse_validate(const struct mailru_env *env)
 		return e != NULL && *e != '\0';
 	}
 	return env->body != NULL;
+}
+
+/*
+ * {"ip": "..."} or, when the body is not JSON, its first word (up to
+ * whitespace or a NUL, within len); kept only if inet_pton() reads it as
+ * an IPv4 or IPv6 address, since it goes into an inet column.
+ */
+char *
+mailru_parse_ipecho(long code, const char *body, size_t len)
+{
+	unsigned char	 addr[sizeof(struct in6_addr)];
+	json_t		*j;
+	const char	*ip;
+	char		 buf[64];
+	size_t		 n;
+
+	if (code != 200 || body == NULL || len == 0)
+		return NULL;
+	buf[0] = '\0';
+	if ((j = json_loadb(body, len, 0, NULL)) != NULL) {
+		ip = jstr(j, "ip");
+		if (ip != NULL && strlen(ip) < sizeof(buf))
+			snprintf(buf, sizeof(buf), "%s", ip);
+		json_decref(j);
+	} else {
+		for (n = 0; n < len && body[n] != '\0' &&
+		    strchr(" \r\n\t", body[n]) == NULL; n++)
+			;
+		if (n < sizeof(buf)) {
+			memcpy(buf, body, n);
+			buf[n] = '\0';
+		}
+	}
+	if (buf[0] == '\0' || (inet_pton(AF_INET, buf, addr) != 1 &&
+	    inet_pton(AF_INET6, buf, addr) != 1))
+		return NULL;
+	return xstrdup(buf);
 }

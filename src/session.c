@@ -385,36 +385,13 @@ enter_wait_proxy(struct session *s)
 static void
 ipecho_done(struct session *s, const struct shttp_resp *r)
 {
-	json_t		*j;
-	const char	*ip = NULL;
-	char		 buf[64];
-	size_t		 n;
-
 	if (r->rc != CURLE_OK) {
 		sess_net_failed(s, r, "exit IP check");
 		sess_change(s, SESS_DONE);
 		return;
 	}
-	if (r->code == 200) {
-		if ((j = json_loadb(r->body, r->len, 0, NULL)) != NULL) {
-			if ((ip = json_string_value(json_object_get(j, "ip")))
-			    != NULL && strlen(ip) < sizeof(buf))
-				snprintf(buf, sizeof(buf), "%s", ip);
-			else
-				buf[0] = '\0';
-			json_decref(j);
-		} else {
-			n = strcspn(r->body, " \r\n\t");
-			if (n >= sizeof(buf))
-				n = 0;
-			memcpy(buf, r->body, n);
-			buf[n] = '\0';
-		}
-		/* Only an address goes into the inet column. */
-		if (buf[0] != '\0' && strspn(buf, "0123456789abcdefABCDEF.:")
-		    == strlen(buf))
-			s->exit_ip = xstrdup(buf);
-	}
+	/* Only an address goes into the inet column. */
+	s->exit_ip = mailru_parse_ipecho(r->code, r->body, r->len);
 	if (s->exit_ip == NULL)
 		log_warn("account %s: the IP echo answered HTTP %ld without an"
 		    " address", s->acct->email, r->code);

@@ -1044,6 +1044,69 @@ t_ids(void **state)
 	assert_null(mailru_thread_id_single("a:b", "0"));
 }
 
+/* The exit address of an IP-echo reply: plain text or {"ip"}, inet_pton. */
+static void
+ipecho_is(long code, const char *body, size_t len, const char *want)
+{
+	char	*ip = mailru_parse_ipecho(code, body, len);
+
+	if (want == NULL) {
+		if (ip != NULL)
+			fail_msg("\"%.*s\": got \"%s\", want none", (int)len,
+			    body != NULL ? body : "", ip);
+	} else {
+		if (ip == NULL)
+			fail_msg("\"%.*s\": got none, want \"%s\"",
+			    (int)len, body != NULL ? body : "", want);
+		assert_string_equal(ip, want);
+	}
+	free(ip);
+}
+
+static void
+t_ipecho(void **state)
+{
+	char	 big[200];
+
+	(void)state;
+	ipecho_is(200, SL("203.0.113.7\n"), "203.0.113.7");
+	ipecho_is(200, SL("203.0.113.7"), "203.0.113.7");
+	ipecho_is(200, SL("203.0.113.7\r\n"), "203.0.113.7");
+	ipecho_is(200, SL("203.0.113.7 via proxy\n"), "203.0.113.7");
+	ipecho_is(200, SL("{\"ip\":\"1.2.3.4\",\"port\":5}"), "1.2.3.4");
+	ipecho_is(200, SL("{\"port\": 5, \"ip\": \"1.2.3.4\"}"), "1.2.3.4");
+	ipecho_is(200, SL("2001:db8::1\n"), "2001:db8::1");
+	ipecho_is(200, SL("{\"ip\":\"2001:db8::1\"}"), "2001:db8::1");
+	ipecho_is(200, SL("::ffff:192.0.2.1"), "::ffff:192.0.2.1");
+	/* what is not an address */
+	ipecho_is(200, SL("abc"), NULL);
+	ipecho_is(200, SL("..."), NULL);
+	ipecho_is(200, SL(":::"), NULL);
+	ipecho_is(200, SL("1.2.3"), NULL);
+	ipecho_is(200, SL("1.2.3.256"), NULL);
+	ipecho_is(200, SL("dead:beef"), NULL);
+	ipecho_is(200, SL("{\"ip\":\"abc\"}"), NULL);
+	ipecho_is(200, SL("{\"ip\":16909060}"), NULL);
+	ipecho_is(200, SL("{\"addr\":\"1.2.3.4\"}"), NULL);
+	ipecho_is(200, SL("[\"1.2.3.4\"]"), NULL);
+	ipecho_is(200, SL(" 1.2.3.4"), NULL);
+	ipecho_is(200, SL("<html>1.2.3.4</html>"), NULL);
+	/* a NUL ends the word; len bounds the scan */
+	ipecho_is(200, SL("1.2.3.4\0junk"), "1.2.3.4");
+	ipecho_is(200, "1.2.3.45", 7, "1.2.3.4");
+	memset(big, '1', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ipecho_is(200, big, sizeof(big) - 1, NULL);
+	/* empty body, other codes */
+	ipecho_is(200, SL(""), NULL);
+	ipecho_is(200, NULL, 0, NULL);
+	ipecho_is(204, SL("1.2.3.4"), NULL);
+	ipecho_is(302, SL("1.2.3.4"), NULL);
+	ipecho_is(403, SL("{\"ip\":\"1.2.3.4\"}"), NULL);
+	ipecho_is(500, SL("1.2.3.4\n"), NULL);
+	ipecho_is(0, SL("1.2.3.4"), NULL);
+}
+
 int
 main(void)
 {
@@ -1064,6 +1127,7 @@ main(void)
 		cmocka_unit_test(t_messages),
 		cmocka_unit_test(t_tokens),
 		cmocka_unit_test(t_ids),
+		cmocka_unit_test(t_ipecho),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
