@@ -5,6 +5,7 @@ back."""
 
 import json
 import os
+import subprocess
 import time
 
 import harness
@@ -14,16 +15,39 @@ FINAL = ("done", "failed", "cancelled")
 
 
 class JobsEnv(SessEnv):
-    def __init__(self, *a, jobs_extra="", **kw):
-        self.jobs_extra = jobs_extra
+    JOBS = {"poll_interval": "500ms", "reap_interval": "1s", "retry_min": "200ms",
+            "retry_max": "1s"}
+
+    def __init__(self, *a, jobs=None, conf=None, **kw):
+        """jobs: [jobs] keys overriding JOBS; conf: {section: {key: value}}
+        set in the config whatever SessEnv wrote."""
+        self.jobs_conf = dict(self.JOBS, **(jobs or {}))
+        self.overrides = conf or {}
         self.daemons = []
         super().__init__(*a, **kw)
 
     def write_config(self, auth="mobile", ipecho=True, extra=""):
-        extra = (extra or "") + "\n[admin]\nlisten = off\n[jobs]\n" \
-            "poll_interval = 500ms\nreap_interval = 1s\nretry_min = 200ms\n" \
-            "retry_max = 1s\n" + getattr(self, "jobs_extra", "")
+        extra = (extra or "") + "\n[admin]\nlisten = off\n[jobs]\n" + "".join(
+            "%s = %s\n" % kv for kv in self.jobs_conf.items())
         super().write_config(auth=auth, ipecho=ipecho, extra=extra)
+        self.set_conf(getattr(self, "overrides", {}))
+
+    def set_conf(self, conf):
+        """Set keys in the written config, replacing any earlier value."""
+        lines = self.conf.read_text().splitlines()
+        for sect, kv in conf.items():
+            for k, v in kv.items():
+                cur, done = None, False
+                for i, l in enumerate(lines):
+                    t = l.strip()
+                    if t.startswith("["):
+                        cur = t.strip("[]")
+                    elif cur == sect and t.split("=")[0].strip() == k:
+                        lines[i] = "%s = %s" % (k, v)
+                        done = True
+                if not done:
+                    lines += ["[%s]" % sect, "%s = %s" % (k, v)]
+        self.conf.write_text("\n".join(lines) + "\n")
 
     def warmd(self, name="w", env=None):
         e = dict(os.environ)
@@ -40,7 +64,15 @@ class JobsEnv(SessEnv):
             d.stop()
 
     def sql(self, q):
-        return self.pg.psql(q)
+        if len(q) < 100000:
+            return self.pg.psql(q)
+        # Too long for an argument: through stdin.
+        pg = self.pg
+        r = subprocess.run([harness._pg_bin("psql"), "-X", "-q", "-A", "-t", "-v",
+                            "ON_ERROR_STOP=1", "-h", pg.sock, "-p", str(pg.port), "-U",
+                            pg.user, "-d", pg.dbname, "-f", "-"], input=q, check=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return r.stdout.strip()
 
     def insert(self, jobs):
         """jobs: dicts with email, task and optional payload, key, max_attempts,
