@@ -14,9 +14,11 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "engine.h"
 #include "loop.h"
 #include "pg.h"
 #include "redis.h"
+#include "session.h"
 #include "status.h"
 
 static const char *
@@ -84,6 +86,39 @@ accounts_json(void)
 	return o;
 }
 
+static json_t *
+jobs_json(void)
+{
+	struct engine_stats	 st;
+	uint64_t		 counts[SESS_NSTATES];
+	json_t			*o, *by;
+
+	engine_stats(&st);
+	session_counts(counts);
+	by = json_object();
+	for (int i = 0; i < SESS_NSTATES; i++)
+		json_object_set_new(by, session_state_name((enum sess_state)i),
+		    json_integer((json_int_t)counts[i]));
+	o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I}",
+	    "worker_id", engine_worker_id(), "listening", st.listening,
+	    "accounts_held", (json_int_t)st.working,
+	    "claims", (json_int_t)st.claims,
+	    "accounts_claimed", (json_int_t)st.accounts,
+	    "jobs_claimed", (json_int_t)st.jobs);
+	json_object_set_new(o, "outcomes", json_pack("{s:I, s:I, s:I, s:I,"
+	    " s:I, s:I}", "done", (json_int_t)st.done, "failed",
+	    (json_int_t)st.failed, "retried", (json_int_t)st.retried,
+	    "released", (json_int_t)st.released, "deferred",
+	    (json_int_t)st.deferred, "fenced", (json_int_t)st.fenced));
+	json_object_set_new(o, "leases_lost", json_integer(
+	    (json_int_t)st.lost_leases));
+	json_object_set_new(o, "reaped", json_pack("{s:I, s:I, s:I}",
+	    "requeued", (json_int_t)st.requeued, "exhausted",
+	    (json_int_t)st.exhausted, "expired", (json_int_t)st.expired));
+	json_object_set_new(o, "sessions_by_state", by);
+	return o;
+}
+
 void
 status_render_json(struct evbuffer *out, void *arg)
 {
@@ -110,6 +145,7 @@ status_render_json(struct evbuffer *out, void *arg)
 	    daemon_state.redis != NULL, "up",
 	    daemon_state.redis != NULL && rds_is_up(daemon_state.redis)));
 	json_object_set_new(root, "accounts", accounts_json());
+	json_object_set_new(root, "jobs", jobs_json());
 	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	evbuffer_add_printf(out, "%s\n", s);
 	free(s);
@@ -122,6 +158,57 @@ metric(struct evbuffer *out, const char *name, const char *type,
 {
 	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
 	    name, type);
+}
+
+static void
+jobs_metrics(struct evbuffer *out)
+{
+	struct engine_stats	 st;
+	uint64_t		 counts[SESS_NSTATES];
+	static const char *const ends[] = { "done", "failed", "retried",
+	    "released", "deferred", "fenced" };
+	uint64_t		 ev[6];
+
+	engine_stats(&st);
+	session_counts(counts);
+	metric(out, "warmd_sessions", "gauge", "Account sessions by state.");
+	for (int i = 0; i < SESS_NSTATES; i++)
+		evbuffer_add_printf(out, "warmd_sessions{state=\"%s\"} %llu\n",
+		    session_state_name((enum sess_state)i),
+		    (unsigned long long)counts[i]);
+	metric(out, "warmd_jobs_accounts_held", "gauge",
+	    "Accounts this process holds a lease on.");
+	evbuffer_add_printf(out, "warmd_jobs_accounts_held %zu\n", st.working);
+	metric(out, "warmd_jobs_claims_total", "counter",
+	    "Claim statements run.");
+	evbuffer_add_printf(out, "warmd_jobs_claims_total %llu\n",
+	    (unsigned long long)st.claims);
+	metric(out, "warmd_jobs_claimed_total", "counter", "Jobs claimed.");
+	evbuffer_add_printf(out, "warmd_jobs_claimed_total %llu\n",
+	    (unsigned long long)st.jobs);
+	metric(out, "warmd_jobs_outcomes_total", "counter",
+	    "Job outcomes written, by kind (fenced: refused, lease lost).");
+	ev[0] = st.done; ev[1] = st.failed; ev[2] = st.retried;
+	ev[3] = st.released; ev[4] = st.deferred; ev[5] = st.fenced;
+	for (size_t i = 0; i < 6; i++)
+		evbuffer_add_printf(out,
+		    "warmd_jobs_outcomes_total{outcome=\"%s\"} %llu\n",
+		    ends[i], (unsigned long long)ev[i]);
+	metric(out, "warmd_jobs_leases_lost_total", "counter",
+	    "Sessions stopped because their account lease was lost.");
+	evbuffer_add_printf(out, "warmd_jobs_leases_lost_total %llu\n",
+	    (unsigned long long)st.lost_leases);
+	metric(out, "warmd_jobs_reaped_total", "counter",
+	    "Jobs handled by this process's reaper, by result.");
+	evbuffer_add_printf(out, "warmd_jobs_reaped_total{result=\"requeued\"}"
+	    " %llu\n", (unsigned long long)st.requeued);
+	evbuffer_add_printf(out, "warmd_jobs_reaped_total{result=\"exhausted\"}"
+	    " %llu\n", (unsigned long long)st.exhausted);
+	evbuffer_add_printf(out, "warmd_jobs_reaped_total{result=\"expired\"}"
+	    " %llu\n", (unsigned long long)st.expired);
+	metric(out, "warmd_jobs_listening", "gauge",
+	    "1 once LISTEN warmd_jobs has taken effect.");
+	evbuffer_add_printf(out, "warmd_jobs_listening %d\n", st.listening);
 }
 
 void
@@ -176,4 +263,5 @@ status_render_metrics(struct evbuffer *out, void *arg)
 		evbuffer_add_printf(out, "warmd_accounts{status=\"suspended\"} %ld\n",
 		    a->suspended);
 	}
+	jobs_metrics(out);
 }

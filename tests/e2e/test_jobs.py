@@ -17,8 +17,15 @@ def ms(mailsim_factory):
     return mailsim_factory(generate=6, seed=7)
 
 
+def metrics(port):
+    import urllib.request
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        return r.read().decode()
+
+
 def test_jobs_run_in_one_session_per_account(pg, redis, ms, tmp_path):
-    e = JobsEnv(pg, redis, ms, tmp_path)
+    port = harness.free_port()
+    e = JobsEnv(pg, redis, ms, tmp_path, conf={"admin": {"listen": "127.0.0.1:%d" % port}})
     a = e.accounts[0]["email"]
     b = e.accounts[1]["email"]
     e.insert([{"email": a, "task": "list_spam"},
@@ -40,6 +47,10 @@ def test_jobs_run_in_one_session_per_account(pg, redis, ms, tmp_path):
     # the listing filled mails, the rescue is recorded on the letter
     rows = e.mails(a)
     assert any(r["last_action"] == "not_spam" for r in rows), rows
+    m = metrics(port)
+    assert 'warmd_jobs_outcomes_total{outcome="done"} 4' in m, m
+    assert "warmd_jobs_claimed_total 4" in m and "warmd_jobs_listening 1" in m, m
+    assert 'warmd_sessions{state="action"} 0' in m, m
     e.stop_all()
     assert all(d.proc.returncode == 0 for d in e.daemons)
     # leases were given back on the way out
@@ -294,3 +305,23 @@ def test_deadline_and_idempotency_key(pg, redis, ms, tmp_path):
     # once done, the key is free again
     e.insert([{"email": a, "task": "list_inbox", "key": "promo-1"}])
     e.stop_all()
+
+
+def test_reload_mid_run_drops_no_work(pg, redis, ms, tmp_path):
+    """SIGHUP while sessions run: they finish on the old settings, new ones
+    start on the new, nothing is lost or repeated."""
+    e = JobsEnv(pg, redis, ms, tmp_path,
+                conf={"session": {"pace_min": "400ms", "pace_max": "400ms"}})
+    emails = [a["email"] for a in e.accounts]
+    e.insert([{"email": a, "task": "list_inbox"} for a in emails for _ in range(4)])
+    d = e.warmd()
+    harness.wait_for(lambda: e.counts().get("done", 0) >= 2, timeout=30, what="work under way")
+    e.set_conf({"session": {"pace_min": "0", "pace_max": "0"}})
+    d.signal(signal.SIGHUP)
+    d.wait_log("reload complete", timeout=10)
+    e.insert([{"email": a, "task": "list_spam"} for a in emails])
+    e.wait_final(5 * len(emails), timeout=60)
+    assert e.counts() == {"done": 5 * len(emails)}, e.counts()
+    assert e.sql("SELECT max(attempts) FROM jobs") == "1"
+    d.stop()
+    assert d.proc.returncode == 0
