@@ -325,3 +325,26 @@ def test_reload_mid_run_drops_no_work(pg, redis, ms, tmp_path):
     assert e.sql("SELECT max(attempts) FROM jobs") == "1"
     d.stop()
     assert d.proc.returncode == 0
+
+
+def test_dead_proxy_retried_then_marks_account(pg, redis, ms, tmp_path):
+    """A proxy that refuses connections is a transient error, retried with
+    backoff; once it has been dead longer than proxy_dead_after the account
+    is marked with the reason and its job waits for the operator."""
+    dead = "http://127.0.0.1:%d" % harness.free_port()
+    acct = ms.accounts()[0]
+    e = JobsEnv(pg, redis, ms, tmp_path, accounts=[acct], proxies={acct["email"]: dead},
+                conf={"session": {"proxy_dead_after": "2s"}})
+    e.insert([{"email": acct["email"], "task": "list_inbox", "max_attempts": 50}])
+    e.warmd()
+    harness.wait_for(lambda: (e.account_row(acct["email"]) or {}).get("status") == "error",
+                     timeout=60, what="account marked")
+    row = e.account_row(acct["email"])
+    assert "proxy" in row["status_reason"] and "dead" in row["status_reason"], row
+    assert "@" not in row["status_reason"]
+    job = e.jobs()[0]
+    # attempts that failed transiently stay counted; the last one, which
+    # marked the account, was given back: so >= 1 means it was retried first
+    assert job["status"] == "new" and job["attempts"] >= 1, job
+    assert job["error"] and "proxy" in job["error"], job
+    e.stop_all()
