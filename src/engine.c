@@ -858,19 +858,24 @@ engine_reconfigure(struct config *ncfg, struct config *ocfg)
 		return;
 	}
 	E.cfg = ncfg;
+	/*
+	 * The current env reads the config it was built from.  When an
+	 * earlier reload failed to build a new env, that is an older config
+	 * the env already owns, and ocfg is read by nobody any more.
+	 */
+	if (old->cfg == NULL)
+		old->cfg = ocfg;
+	else
+		config_free(ocfg);
+	arm_timers();
 	if ((nr = env_new(ncfg, why, sizeof(why))) == NULL) {
-		/* Keep the old sessions' settings; the old config stays. */
-		log_error("jobs: new session settings refused (%s); keeping"
-		    " the previous ones", why);
-		old->cfg = ocfg;	/* freed when this env retires */
-		arm_timers();
+		log_error("jobs: new session settings refused (%s); sessions"
+		    " keep the previous ones", why);
 		return;
 	}
 	E.cur = nr;
-	old->cfg = ocfg;
 	LIST_INSERT_HEAD(&E.retired, old, entry);
 	env_unref(old);		/* drop the engine's own reference */
-	arm_timers();
 }
 
 void
@@ -958,6 +963,7 @@ engine_free(void)
 	event_free(E.again);
 	if (E.cur != NULL && sess_env_active(E.cur->env) == 0) {
 		sess_env_free(E.cur->env);
+		config_free(E.cur->cfg);
 		free(E.cur);
 	}
 	while ((r = LIST_FIRST(&E.retired)) != NULL) {

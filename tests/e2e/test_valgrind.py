@@ -137,3 +137,48 @@ def test_sessions_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path)
     assert not bad, bad
     for a in good:
         assert run.sessions[a["email"]]["login"] == "web", run.sessions[a["email"]]
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
+def test_jobs_engine_is_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path):
+    """warmd claiming and running jobs (every outcome kind), a SIGHUP that
+    retires the session settings mid-run, and a graceful stop."""
+    from jobslib import JobsEnv
+    binary = harness.program("src/warmd")
+    if os.environ.get("WARMD_SANITIZERS") or sanitized(binary):
+        pytest.skip("sanitizer build")
+    ms = mailsim_factory(generate=4, seed=9)
+    e = JobsEnv(pg, redis, ms, tmp_path, timeouts=("60s", "300s"),
+                jobs={"daily_caps": "send:1"},
+                conf={"session": {"pace_min": "200ms", "pace_max": "200ms"},
+                      "database": {"statement_timeout": "300s"}})
+    a, b = e.accounts[0]["email"], e.accounts[1]["email"]
+    jobs = [{"email": a, "task": "list_spam"},
+            {"email": a, "task": "not_spam", "payload": {"select": "listed"}},
+            {"email": a, "task": "send", "payload": {"to": b, "subject": "v1", "text": "x"}},
+            {"email": a, "task": "send", "payload": {"to": b, "subject": "v2", "text": "x"}},
+            {"email": a, "task": "flag", "payload": {"ids": "bad"}},
+            {"email": b, "task": "list_inbox"}, {"email": b, "task": "mark_read",
+                                                  "payload": {"select": "listed", "limit": 1}}]
+    e.insert(jobs)
+    vlog = str(tmp_path / "valgrind.log")
+    argv = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
+            "--log-file=" + vlog, binary, "-c", str(e.conf)]
+    env = dict(os.environ, WARMD_SQLDIR=os.path.join(harness.srcdir(), "sql"))
+    d = harness.Daemon(argv, str(tmp_path / "warmd.log"), env=env).start()
+    try:
+        harness.wait_for(lambda: e.counts().get("done", 0) >= 1, timeout=300, what="work")
+        d.signal(signal.SIGHUP)
+        d.wait_log("reload complete", timeout=120)
+        harness.wait_for(lambda: e.counts().get("running", 0) == 0 and
+                         e.counts().get("done", 0) >= 5, timeout=300, what="jobs ended")
+        d.signal(signal.SIGTERM)
+        rc = d.wait(300)
+    finally:
+        d.stop()
+    report = open(vlog).read()
+    c = e.counts()
+    assert c.get("failed") == 1 and c.get("new") == 1 and c.get("done") == 5, c
+    assert rc == 0, report[-3000:]
+    assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
