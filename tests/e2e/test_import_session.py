@@ -5,6 +5,7 @@ a file that holds no mail.ru login is refused; auth methods are validated
 by warmctl and by the table's CHECK."""
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -185,7 +186,9 @@ def test_migration_004(env):
     # Env ran `warmctl migrate`; the check warmd runs agrees.
     r = env.run("--db", env.pg.conninfo(), "migrate", "--check")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert env.pg.psql("SELECT max(version) FROM schema_migrations") == "4"
+    # 004 and every later migration are applied
+    assert int(env.pg.psql("SELECT max(version) FROM schema_migrations")) >= 4
+    assert env.pg.psql("SELECT count(*) FROM schema_migrations WHERE version = 4") == "1"
     cols = env.pg.psql("SELECT column_name || ':' || data_type FROM information_schema.columns"
                        " WHERE table_name = 'accounts' AND column_name IN ('auth_methods',"
                        " 'imported_session', 'imported_session_at', 'exit_ip',"
@@ -221,5 +224,8 @@ def test_commands_refuse_an_old_schema(pg, tmp_path):
         r = subprocess.run(base + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, timeout=60)
         assert r.returncode == 1, args
-        assert "database schema is at version 3, this warmd needs 4: run `warmctl migrate`" \
-            in r.stderr, r.stderr
+        latest = max(int(n[:3]) for n in os.listdir("%s/sql" % harness.srcdir())
+                     if n.endswith(".sql") and n[:3].isdigit())
+        want = ("database schema is at version 3, this warmd needs %d:"
+                " run `warmctl migrate`" % latest)
+        assert want in r.stderr, r.stderr
