@@ -18,12 +18,15 @@ class JobsEnv(SessEnv):
     JOBS = {"poll_interval": "500ms", "reap_interval": "1s", "retry_min": "200ms",
             "retry_max": "1s"}
 
+    live = []       # every env of the running test, stopped at teardown
+
     def __init__(self, *a, jobs=None, conf=None, **kw):
         """jobs: [jobs] keys overriding JOBS; conf: {section: {key: value}}
         set in the config whatever SessEnv wrote."""
         self.jobs_conf = dict(self.JOBS, **(jobs or {}))
         self.overrides = conf or {}
         self.daemons = []
+        JobsEnv.live.append(self)
         super().__init__(*a, **kw)
 
     def write_config(self, auth="mobile", ipecho=True, extra=""):

@@ -17,6 +17,14 @@ def ms(mailsim_factory):
     return mailsim_factory(generate=6, seed=7)
 
 
+@pytest.fixture(autouse=True)
+def stop_daemons():
+    """A failing test must not leave warmd processes behind."""
+    yield
+    while JobsEnv.live:
+        JobsEnv.live.pop().stop_all()
+
+
 def metrics(port):
     import urllib.request
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
