@@ -149,9 +149,13 @@ class Warmd:
         env["WARMD_SQLDIR"] = os.path.join(args.srcdir, "sql")
         self.logpath = logpath
         self.log = open(logpath, "ab")
+        # Its own session: a ^C or a signal to the benchmark's process
+        # group is not a second stop signal to warmd (which would make it
+        # drop in-flight work); stop_all() stops it.
         self.proc = subprocess.Popen([os.path.join(args.builddir, "src", "warmd"), "-c", conf],
                                      stdout=self.log, stderr=self.log,
-                                     stdin=subprocess.DEVNULL, env=env)
+                                     stdin=subprocess.DEVNULL, env=env,
+                                     start_new_session=True)
         self.rc = None
         self.cpu_s = None
         self.killed = False
@@ -328,14 +332,22 @@ class Bench:
         poll0 = self.poller_cpu()
         rd0 = proc_cpu_s(self.redis.proc.pid, children=False)
         ms0 = proc_cpu_s(self.ms.proc.pid, children=False)
-        c0 = self.counters()
-        busy0 = system_busy_s()
         if a.pg_stats:
             self.db.query("SELECT pg_stat_statements_reset()")
+        c0 = self.counters()
+        busy0 = system_busy_s()
         t0 = time.monotonic()
-        for i in range(nprocs):
-            procs.append(Warmd(a, self.conf,
-                               os.path.join(self.work, "warmd-%s-%d.log" % (tag, i))))
+        try:
+            for i in range(nprocs):
+                procs.append(Warmd(a, self.conf,
+                                   os.path.join(self.work, "warmd-%s-%d.log" % (tag, i))))
+            return self._drain(procs, njobs, t0, pg0, poll0, rd0, ms0, c0, busy0)
+        finally:
+            stop_all([w for w in procs if w.rc is None], timeout=15)
+
+    def _drain(self, procs, njobs, t0, pg0, poll0, rd0, ms0, c0, busy0):
+        a = self.args
+        nprocs = len(procs)
         done = 0
         t_ready = t_first = None
         timed_out = False
@@ -462,7 +474,7 @@ def problems(r):
     if any(rc != 0 for rc in r["exit_codes"]):
         out.append("%s: warmd exit codes %s%s" % (tag, r["exit_codes"],
                                                   " (killed)" if any(r["killed"]) else ""))
-    if r["other_cpu_s"] > 0.1 * r["wall_s"]:
+    if r["other_cpu_s"] > max(1.0, 0.05 * r["wall_s"] * (os.cpu_count() or 1)):
         out.append("%s: %.1f CPU s went to other programs on this machine during the run"
                    % (tag, r["other_cpu_s"]))
     if r["leases_held_after_stop"]:
@@ -524,6 +536,11 @@ def main():
     harness = h
 
     procs = [int(x) for x in args.procs.split(",") if x]
+
+    def terminated(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, terminated)
+    signal.signal(signal.SIGHUP, terminated)
     hard = raise_nofile()
     work = tempfile.mkdtemp(prefix="warmd-queue-")
     b = Bench(args, work)
@@ -552,8 +569,8 @@ def main():
             say("P=%d: %d done in %.2f s (%.0f jobs/s), PG CPU %.2f s, warmd CPU %.2f s"
                 % (p, r["done"], r["wall_s"], r["jobs_per_s"], r["pg_cpu_s"],
                    r["warmd_cpu_s"]))
-    except Exception as e:  # noqa: BLE001 - reported with what was measured
-        notes.append("aborted: %s" % e)
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - reported with the rest
+        notes.append("aborted: %s" % (e or type(e).__name__))
         say(notes[-1])
     finally:
         b.destroy()
