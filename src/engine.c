@@ -108,6 +108,7 @@ static struct {
 
 static void	claim(void);
 static void	work_close(struct work *);
+static void	work_settle(struct work *);
 
 /* ---- environments ------------------------------------------------------- */
 
@@ -149,6 +150,16 @@ env_new(const struct config *cfg, char *why, size_t len)
 	}
 	r->users = 1;		/* the engine's own reference while current */
 	return r;
+}
+
+/* The caps as the current config sets them. */
+static struct caps_ctx
+caps_now(void)
+{
+	struct caps_ctx	c = { E.redis, E.pg, E.cfg->redis.key_prefix,
+	    E.cfg->warmd.time_zone, E.cfg->jobs.daily_cap };
+
+	return c;
 }
 
 /* ---- tokens --------------------------------------------------------------- */
@@ -301,10 +312,10 @@ job_end(struct work *w, struct job *j, enum jobq_end end, const char *error,
 	/* A reserved start that did not happen goes back to today's cap. */
 	if (end != JOBQ_DONE && k >= 0 && w->reserved[k] > 0) {
 		w->reserved[k]--;
-		caps_give_back(&(struct caps_ctx){ E.redis, E.pg,
-		    E.cfg->redis.key_prefix, E.cfg->warmd.time_zone,
-		    E.cfg->jobs.daily_cap }, w->account_id, w->day,
-		    (enum act_kind)k, 1);
+		struct caps_ctx	cc = caps_now();
+
+		caps_give_back(&cc, w->account_id, w->day, (enum act_kind)k,
+		    1);
 	}
 	w->writes++;
 	finish_send(f);
@@ -374,9 +385,7 @@ on_finished(void *arg, struct session *s, const struct sess_outcome *o)
 	    store_answered, w);
 	if (!o->ok && o->error != NULL)
 		log_info("jobs: account %s: %s", w->account_id, o->error);
-	w->phase = W_CLOSE;
-	if (w->writes == 0)
-		work_close(w);
+	work_settle(w);
 }
 
 /* ---- a work's life ---------------------------------------------------------- */
@@ -413,15 +422,22 @@ work_close(struct work *w)
 		released(w, 0);
 }
 
+/* No session (any more): close once every outcome write is answered. */
+static void
+work_settle(struct work *w)
+{
+	w->phase = W_CLOSE;
+	if (w->writes == 0)
+		work_close(w);
+}
+
 /* Release the jobs that never became actions, then close. */
 static void
 work_give_up(struct work *w, const char *why)
 {
 	for (size_t i = 0; i < w->njobs; i++)
 		job_end(w, &w->jobs[i], JOBQ_RELEASE, why, NULL, NULL, NULL);
-	w->phase = W_CLOSE;
-	if (w->writes == 0)
-		work_close(w);
+	work_settle(w);
 }
 
 static void
@@ -464,9 +480,7 @@ work_start(struct work *w, const int allowed[ACT_NKINDS])
 	}
 	if (n == 0) {
 		free(acts);
-		w->phase = W_CLOSE;
-		if (w->writes == 0)
-			work_close(w);
+		work_settle(w);
 		return;
 	}
 	owner.arg = w;
@@ -496,8 +510,7 @@ static void
 work_loaded(struct work *w)
 {
 	int		 want[ACT_NKINDS] = { 0 };
-	struct caps_ctx	 cc = { E.redis, E.pg, E.cfg->redis.key_prefix,
-	    E.cfg->warmd.time_zone, E.cfg->jobs.daily_cap };
+	struct caps_ctx	 cc = caps_now();
 
 	if (w->lost || E.draining) {
 		work_give_up(w, "stopped before the session began");

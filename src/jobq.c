@@ -138,16 +138,29 @@ static const char renew_sql[] =
     " RETURNING 1)"
     " SELECT account_id, (SELECT count(*) FROM j) FROM a";
 
-static const char release_sql[] =
+/*
+ * Two statements rather than one with "$2 IS NULL OR account_id = $2":
+ * that form cannot use an index, and the per-account release runs at the
+ * end of every session.
+ */
+static const char release_one_sql[] =
+    "WITH j AS ("
+    " UPDATE jobs SET status = 'new', lease_owner = NULL,"
+    "  lease_until = NULL, attempts = greatest(attempts - 1, 0)"
+    " WHERE account_id = $2::uuid AND lease_owner = $1::text"
+    "  AND status = 'running'"
+    " RETURNING 1)"
+    " UPDATE account_leases SET owner = NULL, until = NULL"
+    " WHERE account_id = $2::uuid AND owner = $1::text";
+
+static const char release_all_sql[] =
     "WITH j AS ("
     " UPDATE jobs SET status = 'new', lease_owner = NULL,"
     "  lease_until = NULL, attempts = greatest(attempts - 1, 0)"
     " WHERE lease_owner = $1::text AND status = 'running'"
-    "  AND ($2::uuid IS NULL OR account_id = $2::uuid)"
     " RETURNING 1)"
     " UPDATE account_leases SET owner = NULL, until = NULL"
-    " WHERE owner = $1::text"
-    "  AND ($2::uuid IS NULL OR account_id = $2::uuid)";
+    " WHERE owner = $1::text";
 
 /*
  * A running job whose lease expired belongs to a process that died or
@@ -362,8 +375,11 @@ jobq_release(struct pg_pool *pool, const char *worker, const char *account_id,
 {
 	const char	*params[2] = { worker, account_id };
 
-	return store_write(pool, "release lease", account_id, 0, release_sql,
-	    2, params, done, arg);
+	if (account_id == NULL)
+		return store_write(pool, "release leases", NULL, 0,
+		    release_all_sql, 1, params, done, arg);
+	return store_write(pool, "release lease", account_id, 0,
+	    release_one_sql, 2, params, done, arg);
 }
 
 /* ---- renew --------------------------------------------------------------- */
