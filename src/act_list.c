@@ -85,6 +85,7 @@ list_end(struct session *s)
 		thread_copy(&s->listed.threads[i], &f->threads[i]);
 	s->listed.nthreads = f->nthreads;
 	s->listed_folder = s->res.folder;
+	s->listed_msgs = 0;
 	act_finish(s, ACT_OK, NULL);
 }
 

@@ -73,6 +73,9 @@ mark_reply(struct session *s, struct mailru_env *env)
 	if (a->kind == ACT_NOT_SPAM)
 		json_object_set_new(s->res.data, "via", json_string(
 		    sc->via_move ? "move" : "unspam"));
+	if (a->select == SEL_LISTED && a->kind != ACT_FLAG)
+		act_listed_moved(s, a->kind == ACT_NOT_SPAM ?
+		    MAILRU_FOLDER_INBOX : MAILRU_FOLDER_SPAM);
 	if (a->kind == ACT_FLAG)
 		json_object_set_new(s->res.data, "on", json_boolean(a->on));
 	act_finish(s, ACT_OK, NULL);

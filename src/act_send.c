@@ -11,6 +11,7 @@
 
 #include "account.h"
 #include "sessint.h"
+#include "template.h"
 #include "xmalloc.h"
 
 static const char *
@@ -144,6 +145,36 @@ search_reply(struct session *s, struct mailru_env *env)
 	act_finish(s, ACT_OK, NULL);
 }
 
+/*
+ * A campaign's reply was rendered when it was planned, all but what only
+ * the letter answered can tell: who wrote it and its subject.
+ */
+static void
+fill(struct session *s)
+{
+	struct action		*a = &s->acts[s->cur];
+	const struct mailru_msg	*m = &s->sc.msg;
+	static const char *const keys[] = { "text", "html", "subject" };
+	char			*guess = NULL, *out;
+	struct tmpl_var		 vars[3];
+
+	if (m->from_name == NULL || *m->from_name == '\0')
+		guess = tmpl_name_from_email(m->from_email);
+	vars[0] = (struct tmpl_var){ "recipient_name", guess != NULL ? guess :
+	    m->from_name };
+	vars[1] = (struct tmpl_var){ "recipient_email", m->from_email };
+	vars[2] = (struct tmpl_var){ "subject", m->subject != NULL ?
+	    m->subject : "" };
+	for (size_t i = 0; i < 3; i++) {
+		if (param(s, keys[i]) == NULL)
+			continue;
+		out = tmpl_subst(param(s, keys[i]), vars, 3);
+		json_object_set_new(a->params, keys[i], json_string(out));
+		free(out);
+	}
+	free(guess);
+}
+
 static void
 original_opened(struct session *s)
 {
@@ -151,6 +182,8 @@ original_opened(struct session *s)
 		act_finish(s, ACT_PERMANENT, "reply: the letter has no sender");
 		return;
 	}
+	if (s->acts[s->cur].fill)
+		fill(s);
 	json_object_set_new(s->res.data, "in_reply_to",
 	    json_string(s->sc.msg_id));
 	json_object_set_new(s->res.data, "to",

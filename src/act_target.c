@@ -15,8 +15,8 @@
  * Append a target; one owned copy holds id, last and folder NUL-separated,
  * and the ref points into it (NULL or "" last/folder: unknown).
  */
-static void
-push_ref(struct act_scratch *sc, const char *id, const char *last,
+void
+act_push_ref(struct act_scratch *sc, const char *id, const char *last,
     const char *folder)
 {
 	size_t		 n = sc->nrefs, li, lf;
@@ -48,15 +48,23 @@ act_targets(struct session *s)
 	const struct mailru_thread *t;
 
 	if (a->select == SEL_LISTED) {
-		sc->target = MAILRU_THREADS;
+		/* A find's letters are aimed at by message id: unlike a
+		 * thread id it survives the letter's move out of Spam. */
+		sc->target = s->listed_msgs ? MAILRU_MESSAGES : MAILRU_THREADS;
 		for (i = 0; i < s->listed.nthreads; i++) {
 			t = &s->listed.threads[i];
 			if (a->subject != NULL && (t->subject == NULL ||
 			    strcasestr(t->subject, a->subject) == NULL))
 				continue;
+			if (a->in_folder != NULL && (t->folder == NULL ||
+			    strcmp(t->folder, a->in_folder) != 0))
+				continue;
 			if (a->limit != 0 && sc->nrefs >= a->limit)
 				break;
-			push_ref(sc, t->id, t->last, t->folder);
+			if (s->listed_msgs)
+				act_push_ref(sc, t->last, NULL, t->folder);
+			else
+				act_push_ref(sc, t->id, t->last, t->folder);
 		}
 		if (sc->nrefs == 0) {
 			json_object_set_new(s->res.data, "count",
@@ -82,10 +90,32 @@ act_targets(struct session *s)
 			    " not a thread id", a->ids[i]);
 			return -1;
 		}
-		push_ref(sc, a->ids[i], NULL, sc->target == MAILRU_THREADS ?
+		act_push_ref(sc, a->ids[i], NULL, sc->target == MAILRU_THREADS ?
 		    mailru_thread_folder(a->ids[i]) : NULL);
 	}
 	return 0;
+}
+
+void
+act_listed_moved(struct session *s, const char *folder)
+{
+	struct act_scratch	*sc = &s->sc;
+	size_t			 i, j;
+
+	if (!s->listed_msgs)
+		return;
+	for (i = 0; i < sc->nrefs; i++)
+		for (j = 0; j < s->listed.nthreads; j++) {
+			struct mailru_thread *t = &s->listed.threads[j];
+
+			if (t->last == NULL || strcmp(t->last,
+			    sc->refs[i].id) != 0)
+				continue;
+			free(t->folder);
+			t->folder = xstrdup(folder);
+			free(t->id);
+			t->id = mailru_thread_id_single(t->last, folder);
+		}
 }
 
 /* ---- fetching the letter behind a target -------------------------------- */

@@ -25,6 +25,7 @@ static const char *const kind_names[ACT_NKINDS] = {
 	[ACT_SEND] = "send",
 	[ACT_REPLY] = "reply",
 	[ACT_CHANGE_PASSWORD] = "change_password",
+	[ACT_FIND] = "find",
 };
 
 const char *
@@ -53,6 +54,7 @@ act_status_name(enum act_status s)
 	case ACT_PERMANENT:	return "permanent";
 	case ACT_ACCOUNT:	return "account";
 	case ACT_CANCELLED:	return "cancelled";
+	case ACT_SKIPPED:	return "skipped";
 	}
 	return "?";
 }
@@ -133,6 +135,17 @@ decode_targets(struct action *a, char *why, size_t len)
 			return bad(why, len, "select", "only \"listed\" is"
 			    " known");
 		a->select = SEL_LISTED;
+		if ((v = json_object_get(p, "in")) != NULL) {
+			const char *in = json_string_value(v);
+
+			if (in != NULL && strcmp(in, "spam") == 0)
+				a->in_folder = MAILRU_FOLDER_SPAM;
+			else if (in != NULL && strcmp(in, "inbox") == 0)
+				a->in_folder = MAILRU_FOLDER_INBOX;
+			else
+				return bad(why, len, "in", "must be \"inbox\""
+				    " or \"spam\"");
+		}
 		if ((v = json_object_get(p, "limit")) != NULL) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0)
 				return bad(why, len, "limit", "must be a"
@@ -250,6 +263,79 @@ decode_send(struct action *a, char *why, size_t len)
 	return 0;
 }
 
+/* Search window: both ends optional, in unix seconds or RFC 3339. */
+static int
+decode_window(struct action *a, char *why, size_t len)
+{
+	json_t	*v;
+
+	a->from = 0;
+	a->to = INT64_MAX;
+	if ((v = json_object_get(a->params, "from")) != NULL &&
+	    parse_time(v, &a->from) == -1)
+		return bad(why, len, "from", "must be unix seconds or an RFC"
+		    " 3339 time");
+	if ((v = json_object_get(a->params, "to")) != NULL &&
+	    parse_time(v, &a->to) == -1)
+		return bad(why, len, "to", "must be unix seconds or an RFC"
+		    " 3339 time");
+	if (a->to <= a->from)
+		return bad(why, len, "to", "must be later than from");
+	return 0;
+}
+
+static int
+decode_find(struct action *a, char *why, size_t len)
+{
+	static const char *const bys[] = { "subject", "body", "token" };
+	json_t		*m, *v, *it;
+	size_t		 i, n = 0;
+
+	if ((m = json_object_get(a->params, "match")) == NULL ||
+	    !json_is_object(m))
+		return bad(why, len, "match", "must be an object with one of"
+		    " subject, body or token");
+	for (i = 0; i < 3; i++) {
+		if ((v = json_object_get(m, bys[i])) == NULL)
+			continue;
+		n++;
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > 200)
+			return bad(why, len, "match", "text must be a string of"
+			    " 1 to 200 bytes");
+		a->find_by = (enum find_by)i;
+		free(a->needle);
+		a->needle = xstrdup(json_string_value(v));
+	}
+	if (n != 1 || json_object_size(m) != 1)
+		return bad(why, len, "match", "must hold exactly one of"
+		    " subject, body or token");
+	if ((v = json_object_get(a->params, "require")) != NULL) {
+		if (!json_is_boolean(v))
+			return bad(why, len, "require", "must be true or false");
+		a->require = json_is_true(v);
+	}
+	a->find_inbox = a->find_spam = 1;
+	if ((v = json_object_get(a->params, "folders")) != NULL) {
+		a->find_inbox = a->find_spam = 0;
+		if (!json_is_array(v) || json_array_size(v) == 0)
+			return bad(why, len, "folders", "must be a list of"
+			    " \"inbox\" and \"spam\"");
+		json_array_foreach(v, i, it) {
+			const char *f = json_string_value(it);
+
+			if (f != NULL && strcmp(f, "inbox") == 0)
+				a->find_inbox = 1;
+			else if (f != NULL && strcmp(f, "spam") == 0)
+				a->find_spam = 1;
+			else
+				return bad(why, len, "folders", "must be a list"
+				    " of \"inbox\" and \"spam\"");
+		}
+	}
+	return decode_window(a, why, len);
+}
+
 int
 action_init(struct action *out, const char *task, json_t *payload, char *why,
     size_t len)
@@ -299,9 +385,20 @@ action_init(struct action *out, const char *task, json_t *payload, char *why,
 		    need_string(out->params, "anchor", 1, why, len) == -1)
 			goto fail;
 		break;
+	case ACT_FIND:
+		if (decode_find(out, why, len) == -1)
+			goto fail;
+		break;
 	case ACT_REPLY:
 		if (decode_targets(out, why, len) == -1)
 			goto fail;
+		if ((v = json_object_get(out->params, "fill")) != NULL) {
+			if (!json_is_boolean(v)) {
+				bad(why, len, "fill", "must be true or false");
+				goto fail;
+			}
+			out->fill = json_is_true(v);
+		}
 		/* FALLTHROUGH */
 	case ACT_SEND:
 		if (decode_send(out, why, len) == -1)
@@ -325,6 +422,7 @@ action_clear(struct action *a)
 		free(a->ids[i]);
 	free(a->ids);
 	free(a->subject);
+	free(a->needle);
 	free(a->token);
 	json_decref(a->params);
 	memset(a, 0, sizeof(*a));

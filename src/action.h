@@ -25,6 +25,7 @@ enum act_kind {
 	ACT_SEND,
 	ACT_REPLY,
 	ACT_CHANGE_PASSWORD,
+	ACT_FIND,
 	ACT_NKINDS
 };
 
@@ -32,6 +33,14 @@ enum act_kind {
 enum act_select {
 	SEL_IDS,		/* the ids in the payload */
 	SEL_LISTED,		/* letters found by this session's last list */
+};
+
+/* What a find compares its needle with. */
+enum find_by {
+	FIND_SUBJECT,		/* the subject, case-folded substring */
+	FIND_BODY,		/* the letter's text, checked by opening it */
+	FIND_TOKEN,		/* a warm-up token: the provider's search is
+				 * trusted, tokens are unique */
 };
 
 struct action {
@@ -45,7 +54,22 @@ struct action {
 	char		*subject;	/* SEL_LISTED: "match", a subject substring */
 	int		 on;		/* flag: set (1) or clear (0) */
 	int		 since_last;	/* list: only what is new */
-	int64_t		 from, to;	/* list: received in [from, to) */
+	int64_t		 from, to;	/* list, find: received in [from, to) */
+	const char	*in_folder;	/* SEL_LISTED: only letters in this
+					 * provider folder id, or NULL */
+	/* find */
+	enum find_by	 find_by;
+	char		*needle;	/* as given */
+	int		 require;	/* nothing found is a transient error */
+	int		 find_inbox, find_spam;	/* folders searched */
+	/* reply: fill the deferred {{…}} of a rendered template from the
+	 * letter answered */
+	int		 fill;
+	/*
+	 * Set by the owner when this action is a step of a longer job: once
+	 * *skip is non-zero the action is reported ACT_SKIPPED unrun.
+	 */
+	const int	*skip;
 	/*
 	 * send/reply, set by the jobs engine: a short token that goes into
 	 * the body, and whether an earlier attempt may already have sent
@@ -62,6 +86,7 @@ enum act_status {
 	ACT_PERMANENT,		/* this action cannot succeed as asked */
 	ACT_ACCOUNT,		/* the account cannot log in (status changed) */
 	ACT_CANCELLED,		/* the session was stopped before it ran */
+	ACT_SKIPPED,		/* an earlier step of its job did not succeed */
 };
 
 /* A finished action.  Everything is owned by the session until the

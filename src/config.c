@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include <libpq-fe.h>
 
 #include "action.h"
+#include "campcfg.h"
 #include "config.h"
 #include "xmalloc.h"
 
@@ -78,27 +80,35 @@ struct cf_key {
 };
 
 struct parse {
+	/* The file being read: the config file, then each campaign file. */
 	const char	*name;		/* file name as the user gave it */
-	char		*dir;		/* absolute directory of the file */
+	const char	*curdir;	/* absolute directory of that file */
+	unsigned	 fileidx;	/* 0: the config file */
+	int		 campaign_only;	/* only [campaign NAME] sections */
 	const char	*buf;
 	size_t		 len;
 	size_t		 pos;
 	unsigned	 lineno;	/* line last handed to inih */
 	unsigned	 nlines;
 	unsigned char	*errline;	/* lines that already have an error */
-	unsigned char	*bad;		/* per key: its value was rejected */
 	int		 sect;		/* index in sections, or SECT_* */
-	char		 sectname[64];
+	char		 sectname[128];
+
+	char		*dir;		/* absolute directory of the config */
+	unsigned char	*bad;		/* per key: its value was rejected */
 	char		**raw;		/* per key: value from the file */
 	unsigned	*rawline;	/* per key: its line */
 	int		 in_default;	/* converting a default value */
+	struct camp_parse *camp;	/* the [campaign NAME] sections */
 	struct errlist	 found;		/* errors, in the order found */
 	unsigned	*found_line;	/* the line of each */
+	unsigned	*found_file;	/* the fileidx of each */
 	struct config	*cfg;
 };
 
 #define SECT_NONE	-1
 #define SECT_UNKNOWN	-2
+#define SECT_CAMPAIGN	-3
 
 static int	check_worker_name(struct config *, const char *, char *, size_t);
 static int	check_time_zone(struct config *, const char *, char *, size_t);
@@ -121,6 +131,7 @@ static int	check_https_url(struct config *, const char *, char *,
 		    size_t);
 static int	check_daily_cap(struct config *, const char *, char *,
 		    size_t);
+static char	*read_file(const char *, size_t *, struct errlist *);
 
 #define F(f)	offsetof(struct config, f)
 
@@ -156,6 +167,14 @@ static const struct cf_key keys[] = {
 	{ "warmd", "max_sessions", CF_INT, "2000", 0,
 	    F(warmd.max_sessions), 0, 1, 100000, NULL,
 	    "most account sessions open at once" },
+	{ "warmd", "plan_interval", CF_DUR, "30s", 0,
+	    F(warmd.plan_interval_ms), 0, 1000, DAY, NULL,
+	    "how often campaigns are planned into jobs (also at start and on"
+	    " reload)" },
+	{ "warmd", "campaign_dir", CF_PATH, "", 0,
+	    F(warmd.campaign_dir), 0, 0, 0, NULL,
+	    "also read [campaign NAME] sections from every *.conf file here"
+	    " (empty: none)" },
 
 	{ "database", "conninfo", CF_STR, "dbname=warmd",
 	    CF_RESTART | CF_SENSITIVE | CF_NONEMPTY,
@@ -340,19 +359,40 @@ cfieldp(const struct config *cfg, size_t off)
 	return (const char *)cfg + off;
 }
 
+/* Keep a formatted error with where it belongs, for flush_errors. */
+static void
+found_add(struct parse *p, unsigned fileidx, unsigned line, const char *msg)
+{
+	errlist_add_raw(&p->found, msg);
+	p->found_line = xreallocarray(p->found_line, p->found.cap,
+	    sizeof(*p->found_line));
+	p->found_file = xreallocarray(p->found_file, p->found.cap,
+	    sizeof(*p->found_file));
+	p->found_line[p->found.count - 1] = line;
+	p->found_file[p->found.count - 1] = fileidx;
+	if (fileidx == p->fileidx && p->errline != NULL && line > 0 &&
+	    line <= p->nlines)
+		p->errline[line] = 1;
+}
+
 static void
 cf_vmark(struct parse *p, unsigned line, const char *key, const char *fmt,
     va_list ap)
 {
-	char	 msg[512];
+	struct errlist	 one = { 0 };
+	char		 msg[512];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	errlist_add(&p->found, p->name, line, key, "%s", msg);
-	p->found_line = xreallocarray(p->found_line, p->found.cap,
-	    sizeof(*p->found_line));
-	p->found_line[p->found.count - 1] = line;
-	if (line > 0 && line <= p->nlines)
-		p->errline[line] = 1;
+	errlist_add(&one, p->name, line, key, "%s", msg);
+	found_add(p, p->fileidx, line, one.msgs[0]);
+	errlist_clear(&one);
+}
+
+/* campcfg's error callback. */
+static void
+cf_camp_error(void *arg, unsigned fileidx, unsigned line, const char *msg)
+{
+	found_add(arg, fileidx, line, msg);
 }
 
 /* Report a problem with a line that names no table key. */
@@ -633,11 +673,17 @@ check_worker_name(struct config *cfg, const char *v, char *why, size_t len)
 static int
 check_time_zone(struct config *cfg, const char *v, char *why, size_t len)
 {
+	(void)cfg;
+	return config_check_time_zone(v, why, len);
+}
+
+int
+config_check_time_zone(const char *v, char *why, size_t len)
+{
 	struct stat	 st;
 	char		*file;
 	int		 ok;
 
-	(void)cfg;
 	if (strcmp(v, "UTC") == 0)
 		return 0;
 	if (*v == '/' || strstr(v, "..") != NULL ||
@@ -1269,6 +1315,60 @@ find_chars_or_comment(const char *s, const char *chars)
 	return s;
 }
 
+/* "[campaign NAME]" (the text between the brackets is h[0..n)). */
+static int
+is_campaign_header(const char *h, size_t n)
+{
+	return n >= 8 && memcmp(h, "campaign", 8) == 0 &&
+	    (n == 8 || isspace((unsigned char)h[8]));
+}
+
+static void
+open_campaign(struct parse *p, const char *h, size_t n)
+{
+	char	 name[200];
+
+	h += 8;
+	n -= 8;
+	while (n > 0 && isspace((unsigned char)*h)) {
+		h++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)h[n - 1]))
+		n--;
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, h, n);
+	name[n] = '\0';
+	snprintf(p->sectname, sizeof(p->sectname), "campaign %.100s", name);
+	if (camp_parse_section(p->camp, p->fileidx, p->name, p->curdir,
+	    p->lineno, name) == 0)
+		p->sect = SECT_CAMPAIGN;
+	else
+		p->sect = SECT_UNKNOWN;
+}
+
+static void
+open_section(struct parse *p, const char *h, size_t n)
+{
+	char	 key[sizeof(p->sectname) + 2];
+
+	if (n >= sizeof(p->sectname))
+		n = sizeof(p->sectname) - 1;
+	memcpy(p->sectname, h, n);
+	p->sectname[n] = '\0';
+	snprintf(key, sizeof(key), "[%s]", p->sectname);
+	if (p->campaign_only) {
+		p->sect = SECT_UNKNOWN;
+		cf_error_line(p, p->lineno, key, "a campaign_dir file may hold "
+		    "only [campaign NAME] sections");
+		return;
+	}
+	p->sect = section_find(p->sectname);
+	if (p->sect == SECT_UNKNOWN)
+		cf_error_line(p, p->lineno, key, "unknown section");
+}
+
 /*
  * Vet a line before inih sees it.  Returns 0 to pass it on, -1 to hand
  * inih an empty line instead (the error has been reported), so the line
@@ -1298,17 +1398,10 @@ vet_line(struct parse *p, const char *line)
 			return -1;
 		}
 		n = (size_t)(end - s - 1);
-		if (n >= sizeof(p->sectname))
-			n = sizeof(p->sectname) - 1;
-		memcpy(p->sectname, s + 1, n);
-		p->sectname[n] = '\0';
-		p->sect = section_find(p->sectname);
-		if (p->sect == SECT_UNKNOWN) {
-			char key[80];
-
-			snprintf(key, sizeof(key), "[%s]", p->sectname);
-			cf_error_line(p, p->lineno, key, "unknown section");
-		}
+		if (is_campaign_header(s + 1, n))
+			open_campaign(p, s + 1, n);
+		else
+			open_section(p, s + 1, n);
 		for (e = end + 1; isspace((unsigned char)*e); e++)
 			;
 		if (*e != '\0' && *e != ';') {
@@ -1370,6 +1463,20 @@ cf_reader(char *str, int num, void *arg)
 	return str;
 }
 
+/* Why a value from a file cannot be taken as it is, or NULL. */
+static const char *
+value_problem(const char *value)
+{
+	for (const char *c = value; *c != '\0'; c++) {
+		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+			return "value contains a control character";
+		if (*c == '#' && c > value && isspace((unsigned char)c[-1]))
+			return "'#' starts a comment only at the start of a "
+			    "line; use ' ;' after a value";
+	}
+	return NULL;
+}
+
 /* inih handler: records raw values; conversion happens after the parse. */
 static int
 cf_handler(void *arg, const char *section, const char *name,
@@ -1377,6 +1484,7 @@ cf_handler(void *arg, const char *section, const char *name,
 {
 	struct parse		*p = arg;
 	const struct cf_key	*k;
+	const char		*why;
 	size_t			 i;
 	char			 key[256];
 
@@ -1389,6 +1497,13 @@ cf_handler(void *arg, const char *section, const char *name,
 		return 1;
 	}
 	snprintf(key, sizeof(key), "%s.%s", p->sectname, name);
+	if (p->sect == SECT_CAMPAIGN) {
+		if ((why = value_problem(value)) != NULL)
+			cf_error_line(p, p->lineno, key, "%s", why);
+		else
+			camp_parse_key(p->camp, p->lineno, name, value);
+		return 1;
+	}
 	if ((k = key_find(p->sectname, name)) == NULL) {
 		cf_error_line(p, p->lineno, key, "unknown key");
 		return 1;
@@ -1399,22 +1514,9 @@ cf_handler(void *arg, const char *section, const char *name,
 		    p->rawline[i]);
 		return 1;
 	}
-	for (const char *c = value; *c != '\0'; c++) {
-		if ((unsigned char)*c < 0x20 && *c != '\t') {
-			cf_error(p, p->lineno, k,
-			    "value contains a control character");
-			return 1;
-		}
-		if (*c == 0x7f) {
-			cf_error(p, p->lineno, k,
-			    "value contains a control character");
-			return 1;
-		}
-		if (*c == '#' && c > value && isspace((unsigned char)c[-1])) {
-			cf_error(p, p->lineno, k, "'#' starts a comment only at "
-			    "the start of a line; use ' ;' after a value");
-			return 1;
-		}
+	if ((why = value_problem(value)) != NULL) {
+		cf_error(p, p->lineno, k, "%s", why);
+		return 1;
 	}
 	p->raw[i] = xstrdup(value);
 	p->rawline[i] = p->lineno;
@@ -1471,9 +1573,12 @@ apply_all(struct parse *p)
 	cross_check(p);
 }
 
-static const unsigned	*sort_lines;
+static const unsigned	*sort_lines, *sort_files;
 
-/* Line order; errors about the whole file (line 0) last; else as found. */
+/*
+ * File order (the config, then campaign_dir's files), then line order;
+ * errors about a whole file (line 0) last in it; else as found.
+ */
 static int
 cmp_found(const void *a, const void *b)
 {
@@ -1481,6 +1586,8 @@ cmp_found(const void *a, const void *b)
 	/* Line 0 wraps to UINT_MAX and so sorts last. */
 	unsigned	 la = sort_lines[ia] - 1, lb = sort_lines[ib] - 1;
 
+	if (sort_files[ia] != sort_files[ib])
+		return sort_files[ia] < sort_files[ib] ? -1 : 1;
 	if (la != lb)
 		return la < lb ? -1 : 1;
 	return ia < ib ? -1 : ia > ib;
@@ -1495,11 +1602,98 @@ flush_errors(struct parse *p, struct errlist *errors)
 	for (size_t i = 0; i < p->found.count; i++)
 		idx[i] = i;
 	sort_lines = p->found_line;
+	sort_files = p->found_file;
 	qsort(idx, p->found.count, sizeof(*idx), cmp_found);
-	sort_lines = NULL;
+	sort_lines = sort_files = NULL;
 	for (size_t i = 0; i < p->found.count; i++)
 		errlist_add_raw(errors, p->found.msgs[idx[i]]);
 	free(idx);
+}
+
+/* Run inih over one file's text (the config file or a campaign file). */
+static void
+parse_file(struct parse *p, unsigned fileidx, const char *name,
+    const char *dir, const char *data, size_t len)
+{
+	int	 rc;
+
+	p->fileidx = fileidx;
+	p->name = name;
+	p->curdir = dir;
+	p->campaign_only = fileidx > 0;
+	p->buf = data;
+	p->len = len;
+	p->pos = 0;
+	p->lineno = 0;
+	p->sect = SECT_NONE;
+	p->nlines = 1;
+	for (size_t i = 0; i < len; i++)
+		if (data[i] == '\n')
+			p->nlines++;
+	p->errline = xcalloc(p->nlines + 1, 1);
+
+	rc = ini_parse_stream(cf_reader, p, cf_handler, p);
+	if (rc == -2)
+		cf_error_line(p, 0, NULL, "out of memory");
+	else if (rc < 0)
+		cf_error_line(p, 0, NULL, "cannot parse");
+	else if (rc > 0 && ((unsigned)rc > p->nlines || !p->errline[rc]))
+		cf_error_line(p, (unsigned)rc, NULL, "syntax error");
+
+	free(p->errline);
+	p->errline = NULL;
+}
+
+static int
+cmp_dirent(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int
+is_conf_name(const struct dirent *d)
+{
+	size_t	 n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 5 &&
+	    strcmp(d->d_name + n - 5, ".conf") == 0;
+}
+
+/* Read the [campaign NAME] sections of every *.conf in campaign_dir. */
+static void
+read_campaign_dir(struct parse *p)
+{
+	const struct cf_key	*k = key_find("warmd", "campaign_dir");
+	const char		*dir = p->cfg->warmd.campaign_dir;
+	struct dirent		**ents;
+	struct errlist		 el = { 0 };
+	char			*path, *buf;
+	size_t			 len;
+	int			 n;
+
+	if (dir == NULL || p->bad[k - keys])
+		return;
+	if ((n = scandir(dir, &ents, is_conf_name, cmp_dirent)) == -1) {
+		cf_error(p, p->rawline[k - keys], k, "cannot read directory "
+		    "%s: %s", dir, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		path = xasprintf("%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+		    ents[i]->d_name);
+		if ((buf = read_file(path, &len, &el)) == NULL) {
+			for (size_t j = 0; j < el.count; j++)
+				found_add(p, (unsigned)i + 1, 0, el.msgs[j]);
+			errlist_clear(&el);
+		} else {
+			parse_file(p, (unsigned)i + 1, path,
+			    strcmp(dir, "/") == 0 ? "" : dir, buf, len);
+			free(buf);
+		}
+		free(path);
+		free(ents[i]);
+	}
+	free(ents);
 }
 
 struct config *
@@ -1511,23 +1705,16 @@ config_load_buffer(const char *path, const char *data, size_t len,
 	struct errlist	 local = { 0 };
 	size_t		 i;
 	char		*slash;
-	int		 rc;
 
 	if (errors == NULL)
 		errors = &local;
 	memset(&p, 0, sizeof(p));
 	p.name = path;
-	p.buf = data;
-	p.len = len;
 	p.sect = SECT_NONE;
-	p.nlines = 1;
-	for (i = 0; i < len; i++)
-		if (data[i] == '\n')
-			p.nlines++;
-	p.errline = xcalloc(p.nlines + 1, 1);
 	p.raw = xcalloc(nitems(keys), sizeof(*p.raw));
 	p.rawline = xcalloc(nitems(keys), sizeof(*p.rawline));
 	p.bad = xcalloc(nitems(keys), 1);
+	p.camp = camp_parse_new(cf_camp_error, &p);
 	cfg = p.cfg = xcalloc(1, sizeof(*cfg));
 
 	if ((cfg->path = absolute_path(path)) == NULL) {
@@ -1538,15 +1725,12 @@ config_load_buffer(const char *path, const char *data, size_t len,
 	slash = strrchr(cfg->path, '/');
 	p.dir = xstrndup(cfg->path, (size_t)(slash - cfg->path));
 
-	rc = ini_parse_stream(cf_reader, &p, cf_handler, &p);
-	if (rc == -2)
-		cf_error_line(&p, 0, NULL, "out of memory");
-	else if (rc < 0)
-		cf_error_line(&p, 0, NULL, "cannot parse");
-	else if (rc > 0 && ((unsigned)rc > p.nlines || !p.errline[rc]))
-		cf_error_line(&p, (unsigned)rc, NULL, "syntax error");
-
+	parse_file(&p, 0, path, p.dir, data, len);
 	apply_all(&p);
+	read_campaign_dir(&p);
+	p.fileidx = 0;
+	p.name = path;
+	cfg->campaigns = camp_parse_finish(p.camp, cfg->warmd.time_zone);
 
 done:
 	for (i = 0; i < nitems(keys); i++)
@@ -1554,8 +1738,8 @@ done:
 	free(p.raw);
 	free(p.rawline);
 	free(p.bad);
-	free(p.errline);
 	free(p.dir);
+	camp_parse_free(p.camp);
 	if (p.found.count != 0) {
 		flush_errors(&p, errors);
 		config_free(cfg);
@@ -1567,6 +1751,7 @@ done:
 	}
 	errlist_clear(&p.found);
 	free(p.found_line);
+	free(p.found_file);
 	errlist_clear(&local);
 	return cfg;
 }
@@ -1670,6 +1855,7 @@ config_free(struct config *cfg)
 	free(cfg->redis.host);
 	free(cfg->redis.unix_path);
 	free(cfg->admin.host);
+	camp_set_free(cfg->campaigns);
 	free(cfg->path);
 	free(cfg);
 }
@@ -1792,6 +1978,31 @@ dump_value(FILE *fp, const struct cf_key *k, const struct config *cfg)
 	}
 }
 
+/*
+ * Campaigns as comments, so the dump still reads back as the same
+ * config: name, kind, where it is defined, and its canonical params.
+ */
+static void
+dump_campaigns(const struct config *cfg, FILE *fp)
+{
+	const struct camp_def	*d;
+	char			*js;
+
+	if (cfg->campaigns == NULL)
+		return;
+	fprintf(fp, "\n# %zu campaign(s)\n", cfg->campaigns->n);
+	for (size_t i = 0; i < cfg->campaigns->n; i++) {
+		d = &cfg->campaigns->defs[i];
+		/* 15 digits: 0.6 prints as 0.6, not 0.59999999999999998. */
+		js = json_dumps(d->params, JSON_COMPACT |
+		    JSON_REAL_PRECISION(15));
+		fprintf(fp, "# campaign %s: %s%s, %s, seed %lld\n#   %s\n",
+		    d->name, d->kind, d->enabled ? "" : " (disabled)",
+		    d->origin, d->seed, js != NULL ? js : "?");
+		free(js);
+	}
+}
+
 void
 config_dump(const struct config *cfg, FILE *fp)
 {
@@ -1807,6 +2018,7 @@ config_dump(const struct config *cfg, FILE *fp)
 		dump_value(fp, &keys[i], cfg);
 		fputc('\n', fp);
 	}
+	dump_campaigns(cfg, fp);
 }
 
 /*
@@ -1818,11 +2030,12 @@ int
 config_check_example(const char *path, struct errlist *errors)
 {
 	char		*buf, *line, *save, *s, *e, *val;
-	size_t		 len, before, nseen = nitems(keys);
-	unsigned	 lineno = 0, *seen;
-	char		 sect[64] = "", name[64], key[140];
+	size_t		 len, before, nseen = nitems(keys), ncamp;
+	unsigned	 lineno = 0, *seen, *camp_seen;
+	char		 sect[128] = "", name[64], key[200];
 	const struct cf_key *k;
-	int		 commented, rc;
+	const char	*doc;
+	int		 commented, rc, in_campaign = 0;
 	struct errlist	 local = { 0 };
 
 	if (errors == NULL)
@@ -1833,6 +2046,9 @@ config_check_example(const char *path, struct errlist *errors)
 		return -1;
 	}
 	seen = xcalloc(nseen, sizeof(*seen));
+	for (ncamp = 0; camp_key_name(ncamp, NULL) != NULL; ncamp++)
+		;
+	camp_seen = xcalloc(ncamp, sizeof(*camp_seen));
 	for (line = buf; line != NULL; line = save) {
 		if ((save = strchr(line, '\n')) != NULL)
 			*save++ = '\0';
@@ -1849,7 +2065,8 @@ config_check_example(const char *path, struct errlist *errors)
 				continue;
 			snprintf(sect, sizeof(sect), "%.*s", (int)(e - s - 1),
 			    s + 1);
-			if (section_find(sect) == SECT_UNKNOWN)
+			in_campaign = is_campaign_header(sect, strlen(sect));
+			if (!in_campaign && section_find(sect) == SECT_UNKNOWN)
 				errlist_add(errors, path, lineno, NULL,
 				    "unknown section [%s]", sect);
 			continue;
@@ -1866,6 +2083,17 @@ config_check_example(const char *path, struct errlist *errors)
 		if (*e != '=')
 			continue;
 		snprintf(key, sizeof(key), "%s.%s", sect, name);
+		if (in_campaign) {
+			/* Examples repeat keys and defaults depend on kind. */
+			for (size_t i = 0; i < ncamp; i++)
+				if (strcmp(camp_key_name(i, NULL), name) == 0 &&
+				    camp_seen[i] == 0)
+					camp_seen[i] = lineno;
+			if (!camp_key_known(name))
+				errlist_add(errors, path, lineno, key,
+				    "not a campaign key");
+			continue;
+		}
 		if ((k = key_find(sect, name)) == NULL) {
 			errlist_add(errors, path, lineno, key,
 			    "not a known key");
@@ -1895,7 +2123,15 @@ config_check_example(const char *path, struct errlist *errors)
 			errlist_add(errors, path, 0, NULL, "%s.%s: not "
 			    "documented (%s)", keys[i].section, keys[i].name,
 			    keys[i].doc);
+	for (size_t i = 0; i < ncamp; i++) {
+		const char *cname = camp_key_name(i, &doc);
+
+		if (camp_seen[i] == 0)
+			errlist_add(errors, path, 0, NULL, "campaign key %s: "
+			    "not documented (%s)", cname, doc);
+	}
 	rc = errors->count == before ? 0 : -1;
+	free(camp_seen);
 	free(seen);
 	free(buf);
 	errlist_clear(&local);

@@ -7,6 +7,10 @@
  * Strings and paths are NULL when their value is empty.  Durations are in
  * milliseconds.  Paths are absolute: relative ones are resolved against the
  * directory of the config file.
+ *
+ * Campaigns ([campaign NAME] sections, here and in campaign_dir) are
+ * parsed with the config by campcfg.c; a bad campaign fails the load like
+ * any other bad key.
  */
 #ifndef WARMD_CONFIG_H
 #define WARMD_CONFIG_H
@@ -16,6 +20,8 @@
 
 #include "errlist.h"
 #include "log.h"
+
+struct camp_set;
 
 struct config {
 	char		*path;		/* absolute path of the file loaded */
@@ -29,6 +35,8 @@ struct config {
 		char		*time_zone;
 		char		*pid_file;
 		int		 max_sessions;
+		unsigned	 plan_interval_ms;
+		char		*campaign_dir;	/* NULL: none */
 	} warmd;
 
 	struct {
@@ -115,6 +123,9 @@ struct config {
 		/* derived: per jobs.task in act_kind order, 0 = no cap */
 		int		 daily_cap[16];
 	} jobs;
+
+	/* Never NULL in a loaded config; empty when there are none. */
+	struct camp_set	*campaigns;
 };
 
 /* Load and validate path; NULL with every problem appended to errors. */
@@ -145,6 +156,10 @@ int		 config_parse_duration(const char *s, unsigned *ms);
 
 /* Parse yes/no, true/false, on/off, 1/0 into 1 or 0; 0 or -1. */
 int		 config_parse_bool(const char *s, int *val);
+
+/* 0 if name is UTC or a zone under /usr/share/zoneinfo; else -1 and why. */
+int		 config_check_time_zone(const char *name, char *why,
+		    size_t len);
 
 /* Parse a byte count with an optional k, M or G (1024-based); 0 or -1. */
 int		 config_parse_bytes(const char *s, size_t *bytes);

@@ -25,7 +25,6 @@
 
 #include <event2/event.h>
 #include <jansson.h>
-#include <openssl/sha.h>
 
 #include "account.h"
 #include "acctstore.h"
@@ -41,7 +40,9 @@
 #include "pg.h"
 #include "rng.h"
 #include "secret.h"
+#include "sendid.h"
 #include "session.h"
+#include "steps.h"
 #include "xmalloc.h"
 
 enum work_phase { W_LOAD, W_CAPS, W_RUN, W_CLOSE };
@@ -54,6 +55,15 @@ struct envref {
 	LIST_ENTRY(envref)	 entry;
 };
 
+/* A scenario job's steps in flight (see steps.h). */
+struct chain {
+	int			 left;		/* steps not reported yet */
+	int			 broken;	/* the rest are skipped */
+	enum act_status		 bad;		/* the first that failed */
+	char			*reason;
+	json_t			*result;
+};
+
 struct work {
 	TAILQ_ENTRY(work)	 entry;
 	enum work_phase		 phase;
@@ -61,6 +71,7 @@ struct work {
 	char			 day[11];
 	struct job		*jobs;
 	size_t			 njobs;
+	struct chain		*chains;	/* per job; NULL until RUN */
 	struct account		*acct;		/* until the session owns it */
 	struct session		*sess;
 	struct caps_req		*caps;
@@ -164,30 +175,11 @@ caps_now(void)
 
 /* ---- tokens --------------------------------------------------------------- */
 
-/*
- * A send's identity, the same on every attempt: from the job's
- * idempotency key when it has one (the producer's own dedupe), else from
- * the job id.  send_id is the provider's 32-hex client id; the token is
- * what goes into the body and is searched in Sent.
- */
+/* A job's letter identity (see sendid.h). */
 static void
 send_identity(const struct job *j, char send_id[33], char token[13])
 {
-	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-	unsigned char	 md[SHA256_DIGEST_LENGTH];
-	char		*src;
-
-	src = j->idem_key != NULL ? xasprintf("warmd:key:%s", j->idem_key) :
-	    xasprintf("warmd:job:%s", j->id);
-	SHA256((const unsigned char *)src, strlen(src), md);
-	free(src);
-	for (int i = 0; i < 16; i++)
-		snprintf(send_id + 2 * i, 3, "%02x", md[i]);
-	token[0] = 'w';
-	token[1] = 'm';
-	for (int i = 0; i < 10; i++)
-		token[2 + i] = b32[md[16 + i] & 31];
-	token[12] = '\0';
+	sendid_make(j->idem_key, j->id, send_id, token);
 }
 
 /* ---- outcomes ------------------------------------------------------------- */
@@ -344,6 +336,29 @@ end_of(enum act_status st)
 
 /* ---- the session's callbacks -------------------------------------------- */
 
+/* One step of a scenario job ended; the last one ends the job. */
+static void
+chain_step(struct work *w, struct job *j, const struct action *a,
+    const struct act_result *r)
+{
+	struct chain	*c = &w->chains[j - w->jobs];
+	char		*result;
+
+	steps_record(c->result, a, r);
+	if (r->status != ACT_OK && r->status != ACT_SKIPPED && !c->broken) {
+		c->broken = 1;
+		c->bad = r->status;
+		c->reason = xasprintf("%s: %s", act_kind_name(a->kind),
+		    r->reason != NULL ? r->reason : act_status_name(r->status));
+	}
+	if (--c->left > 0)
+		return;
+	result = json_dumps(c->result, JSON_COMPACT);
+	job_end(w, j, end_of(c->broken ? c->bad : ACT_OK), c->reason, result,
+	    r->proxy, r->exit_ip);
+	free(result);
+}
+
 static void
 on_action(void *arg, struct session *s, size_t idx, struct action *a,
     struct act_result *r)
@@ -366,6 +381,10 @@ on_action(void *arg, struct session *s, size_t idx, struct action *a,
 	}
 	w->writes += (unsigned)outcome_action(E.pg, &E.key, w->account_id,
 	    j->id, a, r, store_answered, w);
+	if (w->chains != NULL && w->chains[j - w->jobs].left > 0) {
+		chain_step(w, j, a, r);
+		return;
+	}
 	if (r->data != NULL && (r->status == ACT_OK ||
 	    json_object_size(r->data) > 0))
 		result = json_dumps(r->data, JSON_COMPACT);
@@ -398,8 +417,14 @@ released(void *arg, int ok)
 	(void)ok;
 	TAILQ_REMOVE(&E.works, w, entry);
 	E.nworks--;
-	for (size_t i = 0; i < w->njobs; i++)
+	for (size_t i = 0; i < w->njobs; i++) {
 		job_clear(&w->jobs[i]);
+		if (w->chains != NULL) {
+			free(w->chains[i].reason);
+			json_decref(w->chains[i].result);
+		}
+	}
+	free(w->chains);
 	free(w->jobs);
 	account_free(w->acct);
 	if (w->env != NULL)
@@ -440,18 +465,50 @@ work_give_up(struct work *w, const char *why)
 	work_settle(w);
 }
 
+/* Expand scenario job j into acts; how many were added (0: job ended). */
+static size_t
+chain_start(struct work *w, struct job *j, struct action *acts, char *why,
+    size_t len)
+{
+	struct chain	*c = &w->chains[j - w->jobs];
+	char		 send_id[33], token[13];
+	int		 n;
+
+	if ((n = steps_expand(j->task, j->payload, acts, why, len)) <= 0) {
+		job_end(w, j, JOBQ_FAILED, why, NULL, NULL, NULL);
+		return 0;
+	}
+	c->left = n;
+	c->result = json_pack("{s:b}", "observe", json_is_true(
+	    json_object_get(j->payload, "observe")));
+	for (int i = 0; i < n; i++) {
+		acts[i].udata = j;
+		acts[i].skip = &c->broken;
+		if (acts[i].kind != ACT_REPLY)
+			continue;
+		send_identity(j, send_id, token);
+		json_object_set_new(acts[i].params, "send_id",
+		    json_string(send_id));
+		acts[i].token = xstrdup(token);
+		acts[i].check_sent = j->effect_seen;
+	}
+	return (size_t)n;
+}
+
 static void
 work_start(struct work *w, const int allowed[ACT_NKINDS])
 {
 	static const struct sess_owner owner_tmpl = { on_action, on_finished,
 	    NULL };
 	struct sess_owner	 owner = owner_tmpl;
-	struct action		*acts = xcalloc(w->njobs + 1, sizeof(*acts));
+	struct action		*acts = xcalloc(w->njobs * STEPS_MAX + 1,
+				    sizeof(*acts));
 	int			 left[ACT_NKINDS];
 	size_t			 n = 0;
 	char			 why[256], send_id[33], token[13];
 
 	memcpy(left, allowed, sizeof(left));
+	w->chains = xcalloc(w->njobs, sizeof(*w->chains));
 	for (size_t i = 0; i < w->njobs; i++) {
 		struct job	*j = &w->jobs[i];
 		struct action	*a = &acts[n];
@@ -460,6 +517,10 @@ work_start(struct work *w, const int allowed[ACT_NKINDS])
 		if (k >= 0 && E.cfg->jobs.daily_cap[k] > 0 && left[k]-- <= 0) {
 			job_end(w, j, JOBQ_NEXT_DAY, "daily cap reached",
 			    NULL, NULL, NULL);
+			continue;
+		}
+		if (steps_is_scenario(j->task)) {
+			n += chain_start(w, j, a, why, sizeof(why));
 			continue;
 		}
 		if (action_init(a, j->task, j->payload, why, sizeof(why)) ==

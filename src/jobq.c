@@ -26,9 +26,10 @@
  *           leased by a claim that committed meanwhile is dropped;
  *   leased  the lease written;
  *   claimed up to per_account due jobs of each leased account, oldest
- *           first, made running with the same owner and expiry.  A send or
- *           reply gets effect_at: from now on its letter may leave, and the
- *           previous value says whether an earlier attempt may have sent it.
+ *           first, made running with the same owner and expiry.  A send,
+ *           reply, engage or warm_receive gets effect_at: from now on its
+ *           letter may leave, and the previous value says whether an
+ *           earlier attempt may have sent it.
  * The outer join returns one row even when nothing was claimed, carrying
  * the window's size (is there backlog behind the locks?) and today's date
  * in the configured zone, both from the database clock.
@@ -63,7 +64,8 @@ static const char claim_sql[] =
     " UPDATE jobs j SET status = 'running', worker_id = $1::text,"
     "  lease_owner = $1::text, lease_until = r.until,"
     "  attempts = j.attempts + 1,"
-    "  effect_at = CASE WHEN j.task IN ('send', 'reply') THEN now()"
+    "  effect_at = CASE WHEN j.task IN ('send', 'reply', 'engage',"
+    "   'warm_receive') THEN now()"
     "   ELSE j.effect_at END"
     " FROM ranked r WHERE j.id = r.id AND r.rn <= $5::int"
     "  AND j.status = 'new'"

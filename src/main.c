@@ -25,6 +25,7 @@
 #include "accounts.h"
 #include "acctfile.h"
 #include "admin.h"
+#include "campaign.h"
 #include "config.h"
 #include "curlev.h"
 #include "daemon.h"
@@ -205,6 +206,7 @@ reload(void)
 	ncfg->generation = ocfg->generation + 1;
 	daemon_state.cfg = ncfg;
 	/* Sessions started under ocfg keep reading it: the engine frees it. */
+	campaign_reconfigure(ncfg);
 	engine_reconfigure(ncfg, ocfg);
 	(void)apply_logging(ncfg);
 	daemon_state.reload.ok = 1;
@@ -276,6 +278,7 @@ begin_drain(const char *why)
 	log_info("%s: stopping; no new work is taken, in-flight work has %u ms to finish",
 	    why, ms);
 	daemon_state.state = DAEMON_DRAINING;
+	campaign_stop();
 	engine_drain();
 	notify_stopping();
 	loop_timer_ms(grace_timer, ms);
@@ -390,6 +393,7 @@ start_clients(const struct config *cfg)
 static void
 stop_clients(void)
 {
+	campaign_stop();
 	engine_free();
 	accounts_shutdown();
 	admin_free(daemon_state.admin);
@@ -531,6 +535,7 @@ main(int argc, char **argv)
 			goto out_clients;
 		}
 	}
+	campaign_start(daemon_state.cfg, daemon_state.pg);
 	if (write_pidfile(daemon_state.cfg->warmd.pid_file) < 0)
 		goto out_clients;
 	add_signals(loop_base());

@@ -4,6 +4,8 @@
  * action appends itself to each letter it touched, with the job's id.
  */
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -13,6 +15,7 @@
 #include "mailstore.h"
 #include "outcome.h"
 #include "session.h"
+#include "xmalloc.h"
 
 static int
 count(struct store_req *r)
@@ -45,6 +48,36 @@ touched(struct pg_pool *pool, const char *account_id, const char *job_id,
 	return n;
 }
 
+/* A find's letters sit in two folders; each goes to mails with its own. */
+static int
+found_by_folder(struct pg_pool *pool, const char *account_id,
+    const char *job_id, const struct mailru_list *found, store_done_cb *done,
+    void *arg)
+{
+	static const char *const fids[] = { MAILRU_FOLDER_INBOX,
+	    MAILRU_FOLDER_SPAM };
+	struct mailru_list	 part;
+	int			 n = 0;
+
+	for (size_t f = 0; f < 2; f++) {
+		memset(&part, 0, sizeof(part));
+		part.total = part.unread = -1;
+		/* A shallow copy: the strings stay the result's. */
+		part.threads = xcalloc(found->nthreads + 1,
+		    sizeof(*part.threads));
+		for (size_t i = 0; i < found->nthreads; i++)
+			if (found->threads[i].folder != NULL &&
+			    strcmp(found->threads[i].folder, fids[f]) == 0)
+				part.threads[part.nthreads++] =
+				    found->threads[i];
+		if (part.nthreads > 0)
+			n += count(mailstore_upsert(pool, account_id, job_id,
+			    mailstore_folder_name(fids[f]), &part, done, arg));
+		free(part.threads);
+	}
+	return n;
+}
+
 int
 outcome_action(struct pg_pool *pool, const struct secret_key *key,
     const char *account_id, const char *job_id, const struct action *a,
@@ -65,6 +98,9 @@ outcome_action(struct pg_pool *pool, const struct secret_key *key,
 			n += count(mailstore_upsert(pool, account_id, job_id,
 			    r->folder, &r->found, done, arg));
 		return n;
+	case ACT_FIND:
+		return n + found_by_folder(pool, account_id, job_id, &r->found,
+		    done, arg);
 	case ACT_NOT_SPAM:
 		chg.folder = "inbox";
 		break;

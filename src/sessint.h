@@ -132,6 +132,8 @@ struct session {
 	struct act_scratch	 sc;
 	struct mailru_list	 listed;	/* the last listing's letters */
 	const char		*listed_folder;
+	int			 listed_msgs;	/* listed holds letters (a
+						 * find), not threads */
 
 	/* how it ends */
 	struct sess_outcome	 out;
@@ -174,8 +176,14 @@ void	act_open_start(struct session *s);
 void	act_link_start(struct session *s);
 void	act_send_start(struct session *s);
 void	act_password_start(struct session *s);
+void	act_find_start(struct session *s);
 /* act_target.c: resolve targets into refs; 0, or -1 (action finished) */
 int	act_targets(struct session *s);
+/* Append a target ref (copies; last and folder may be NULL). */
+void	act_push_ref(struct act_scratch *sc, const char *id, const char *last,
+	    const char *folder);
+/* After a move of the listed letters: they are in folder now. */
+void	act_listed_moved(struct session *s, const char *folder);
 /* Fetch the message of target i into sc.msg, then call next. */
 void	act_fetch(struct session *s, size_t i, void (*next)(struct session *));
 

@@ -73,6 +73,7 @@ static void (*const act_start[ACT_NKINDS])(struct session *) = {
 	[ACT_SEND] = act_send_start,
 	[ACT_REPLY] = act_send_start,
 	[ACT_CHANGE_PASSWORD] = act_password_start,
+	[ACT_FIND] = act_find_start,
 };
 
 const char *
@@ -614,6 +615,10 @@ enter_action(struct session *s)
 	act_result_init(&s->res);
 	memset(&s->sc, 0, sizeof(s->sc));
 	s->relogged = 0;
+	if (a->skip != NULL && *a->skip) {
+		act_finish(s, ACT_SKIPPED, "an earlier step did not succeed");
+		return;
+	}
 	sess_ctx_refresh(s);
 	act_start[a->kind](s);
 }

@@ -21,6 +21,7 @@
 #include "acctfile.h"
 #include "acctsync.h"
 #include "config.h"
+#include "ctl.h"
 #include "errlist.h"
 #include "log.h"
 #include "loop.h"
@@ -38,16 +39,6 @@
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION		"0.1"
 #endif
-
-#define EXIT_USAGE	2
-
-struct ctl {
-	const char	*config_path;
-	const char	*sqldir;	/* --sql-dir, or NULL */
-	const char	*conninfo;	/* --db, or NULL: the config's */
-	int		 verbose;
-	struct config	*cfg;		/* loaded on demand */
-};
 
 struct command {
 	const char	*name;
@@ -84,6 +75,18 @@ static const struct command commands[] = {
 	{ "set-auth", "EMAIL LIST|default",
 	    "login strategies of an account, e.g. mobile,web,cookies",
 	    cmd_set_auth },
+	{ "report", "CAMPAIGN [--json|--csv] [--day D]",
+	    "a campaign's placement, actions and failures", cmd_report },
+	{ "status", "[--json]", "accounts, queue, sessions and throughput",
+	    cmd_status },
+	{ "rescue", "--subject T|--body T --date D ...",
+	    "start an ad hoc rescue campaign", cmd_rescue },
+	{ "engage", "... --percent P --template F",
+	    "start an ad hoc engage campaign (replies)", cmd_engage },
+	{ "campaigns", "", "list campaigns with their job counts",
+	    cmd_campaigns },
+	{ "cancel", "NAME", "cancel a campaign and its queued jobs",
+	    cmd_cancel },
 	{ "version", "", "print the version", cmd_version },
 	{ "help", "", "this text", cmd_help },
 };
@@ -108,7 +111,7 @@ print_errors(const struct errlist *el, const char *what)
 }
 
 /* Load the config once; 0, or -1 after printing every problem. */
-static int
+int
 need_config(struct ctl *c)
 {
 	struct errlist	errs = { 0 };
@@ -136,7 +139,7 @@ conninfo(struct ctl *c)
 }
 
 /* A blocking connection; NULL after printing why. */
-static PGconn *
+PGconn *
 db_connect(struct ctl *c)
 {
 	const char	*keys[] = { "application_name", "dbname", NULL };
@@ -628,7 +631,7 @@ check_mpop(const char *blob, const char *name, const char *email)
 }
 
 /* Connect and check the schema has the columns we write; NULL after printing why. */
-static PGconn *
+PGconn *
 db_connect_current(struct ctl *c)
 {
 	PGconn	*conn;

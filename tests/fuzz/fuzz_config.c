@@ -1,7 +1,10 @@
 /*
  * libFuzzer target for config.c.  Any input must be loaded or rejected
- * without a crash; a rejected one must carry errors that name the file,
- * and a loaded one must hold only values inside each key's range.
+ * without a crash; a rejected one must carry errors that name the file
+ * (or, for campaigns, a campaign_dir file or a template, by absolute
+ * path), and a loaded one must hold only values inside each key's range.
+ * Campaigns need no template on disk: a rescue campaign has none, and a
+ * missing template is just an error.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "campcfg.h"
 #include "config.h"
 #include "errlist.h"
 #include "xmalloc.h"
@@ -165,6 +169,19 @@ check_config(const struct config *c)
 		CHECK(c->http.resolve[i] != NULL && *c->http.resolve[i] != '\0');
 	IN(c->http.max_body, 1024, 1024LL * 1024 * 1024);
 
+	/* Campaigns: only the valid ones, each findable, params objects. */
+	CHECK(c->campaigns != NULL);
+	for (size_t i = 0; i < c->campaigns->n; i++) {
+		const struct camp_def *d = &c->campaigns->defs[i];
+
+		CHECK(d->name != NULL && d->kind != NULL && d->origin != NULL);
+		CHECK(d->seed >= 0);
+		CHECK(json_is_object(d->params));
+		CHECK(json_is_string(json_object_get(d->params, "time_zone")));
+		CHECK(camp_find(c->campaigns, d->name) == d);
+		CHECK(camp_params_equal(d->params, d->params));
+	}
+
 	config_restart_changes(c, c, no_change, NULL);
 	if ((fp = open_memstream(&out, &len)) == NULL)
 		abort();
@@ -185,7 +202,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(el.count > 0);
 		for (size_t i = 0; i < el.count; i++)
 			CHECK(strncmp(el.msgs[i], conf_path,
-			    strlen(conf_path)) == 0);
+			    strlen(conf_path)) == 0 || el.msgs[i][0] == '/');
 	} else {
 		CHECK(el.count == 0);
 		check_config(cfg);
