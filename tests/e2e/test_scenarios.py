@@ -214,3 +214,169 @@ def test_warmup_day_follows_the_plan(pg, redis, mailsim_factory, tmp_path):
         assert mine[0]["flags"]["flagged"] == ("flag" in j["result"]["steps"]), (j, mine)
     assert 0 < replies < len(recvs)
     d.stop()
+
+
+def test_reload_mid_run_edits_without_repeating_or_losing_work(pg, redis, mailsim_factory,
+                                                               tmp_path):
+    ms = mailsim_factory(generate=30, seed=6)
+    e = ScenEnv(pg, redis, ms, tmp_path, campaigns={"r2": {
+        "kind": "rescue", "subject": "скидка 20%", "date": moscow_today(), "seed": "5"}},
+        conf={"warmd": {"max_sessions": "2"},
+              "session": {"pace_min": "150ms", "pace_max": "150ms"}})
+    letters = seed_mailing(e, e.accounts, now_s() - 60)
+    d = e.warmd()
+    harness.wait_for(lambda: 3 <= len(e.campaign_jobs("r2", "j.status = 'done'")),
+                     timeout=60, what="a few rescues done")
+    e.campaigns["r2"]["flag"] = "yes"
+    e.reload(d)
+    jobs = e.wait_campaign("r2", expect=len(e.accounts), timeout=180)
+    # one job per account, all done: the edit neither repeated nor lost one
+    assert sorted(j["email"] for j in jobs) == sorted(a["email"] for a in e.accounts)
+    assert all(j["status"] == "done" for j in jobs), jobs
+    flagged = {j["email"] for j in jobs if "flag" in j["result"].get("steps", {})}
+    # the edit applied from then on, not to what was already done
+    assert 0 < len(flagged) < len(jobs), flagged
+    for j in jobs:
+        mid, folder = letters[j["email"]]
+        box = {m["id"]: m for m in e.mailbox(j["email"])}
+        assert box[mid]["flags"]["flagged"] == (j["email"] in flagged), (j, box[mid])
+        unspam = [x for x in e.reports(j["email"]) if x["kind"] == "unspam"]
+        assert len(unspam) == (1 if folder == SPAM else 0), unspam
+    assert "reload complete" in d.log_text()
+    d.stop()
+
+
+def test_working_hours_hold_jobs_and_removal_cancels_them(pg, redis, mailsim_factory,
+                                                          tmp_path):
+    import datetime
+    from scenlib import MSK
+    now = datetime.datetime.now(MSK)
+    mins = now.hour * 60 + now.minute
+    if mins + 180 >= 24 * 60:
+        pytest.skip("no working hours left today in Moscow for this test")
+    start = mins + 120
+    hours = "%02d:%02d-%02d:%02d" % (start // 60, start % 60, (start + 60) // 60,
+                                     (start + 60) % 60)
+    ms = mailsim_factory(generate=8, seed=8)
+    e = ScenEnv(pg, redis, ms, tmp_path, campaigns={
+        "w2": warm_keys(3, hours, join_probability="100%"),
+        "r3": {"kind": "rescue", "subject": "скидка", "date": moscow_today(),
+               "hours": hours}})
+    d = e.warmd()
+    harness.wait_for(lambda: len(e.campaign_jobs("w2")) > 0 and
+                     len(e.campaign_jobs("r3")) == len(e.accounts),
+                     timeout=30, what="plans")
+    time.sleep(3)
+    # planned for the window, nothing ran before it
+    opens = e.sql("SELECT count(*) FROM jobs WHERE run_after < now() + interval '110 minutes'")
+    assert opens == "0", e.sql("SELECT task, run_after FROM jobs ORDER BY run_after LIMIT 5")
+    assert all(j["status"] == "new" and j["attempts"] == 0 for j in e.jobs()), e.jobs()
+    assert ms.get("/sent") == [] and ms.get("/logins") == []
+    # w2 leaves the config: it is cancelled with its pending jobs; r3 stays
+    del e.campaigns["w2"]
+    e.reload(d)
+    harness.wait_for(lambda: e.campaign("w2")["status"] == "cancelled", timeout=20,
+                     what="w2 cancelled")
+    w2 = e.campaign_jobs("w2")
+    assert w2 and all(j["status"] == "cancelled" and
+                      j["error"] == "campaign removed from the config" for j in w2), w2
+    assert e.campaign("w2")["reason"] == "removed from the config"
+    assert all(j["status"] == "new" for j in e.campaign_jobs("r3"))
+    # back in the config: the same jobs come back, none added twice
+    e.campaigns["w2"] = warm_keys(3, hours, join_probability="100%")
+    e.reload(d)
+    harness.wait_for(lambda: all(j["status"] == "new" for j in e.campaign_jobs("w2")),
+                     timeout=20, what="w2 back")
+    assert len(e.campaign_jobs("w2")) == len(w2)
+    d.stop()
+
+
+def test_daily_cap_holds_warmup_sends(pg, redis, mailsim_factory, tmp_path):
+    ms = mailsim_factory(generate=6, seed=9)
+    hours, _ = msk_window(121, 1)
+    e = ScenEnv(pg, redis, ms, tmp_path, jobs={"daily_caps": "send:1"})
+    ids = account_ids(e)
+    today = moscow_today()
+    seed = next(s for s in range(1, 500)
+                if all(draw(s, "slot", today, i, 1) < 0.9 for i in ids.values()))
+    e.campaigns["w3"] = warm_keys(seed, hours, join_probability="100%",
+                                  reply_probability="0")
+    del e.campaigns["w3"]["reply_template"]
+    e.write_campaigns()
+    d = e.warmd()
+    harness.wait_for(lambda: len(e.campaign_jobs("w3", "j.task = 'send'")) == 2 * len(ids) and
+                     len(e.campaign_jobs("w3", "j.task = 'send' AND j.status = 'done'")) ==
+                     len(ids), timeout=120, what="one send each")
+    time.sleep(2)
+    for m in ids:
+        mine = [s for s in e.sent(m) if s["account"] == m]
+        assert len(mine) == 1, mine
+    held = e.campaign_jobs("w3", "j.task = 'send' AND j.status = 'new'")
+    assert len(held) == len(ids), held
+    later = e.sql("SELECT count(*) FROM jobs WHERE task = 'send' AND status = 'new'"
+                  " AND run_after >= date_trunc('day', now() AT TIME ZONE 'Europe/Moscow')"
+                  " AT TIME ZONE 'Europe/Moscow' + interval '1 day'")
+    assert int(later) == len(ids)
+    d.stop()
+
+
+def test_bad_campaign_is_rejected_with_its_line_and_the_old_one_runs(pg, redis, mailsim,
+                                                                     tmp_path):
+    e = ScenEnv(pg, redis, mailsim, tmp_path, campaigns={"r4": {
+        "kind": "rescue", "subject": "скидка", "date": moscow_today()}})
+    d = e.warmd()
+    harness.wait_for(lambda: len(e.campaign_jobs("r4")) == len(e.accounts), timeout=30,
+                     what="r4 planned")
+    bad_tpl = tmp_path / "bad.tpl"
+    bad_tpl.write_text("[body]\nHi {{nobody}}\n")
+    e.campaigns["r5"] = {"kind": "engage", "subject": "x", "date": "2026-13-40",
+                         "percent": "15%", "reply_template": str(bad_tpl), "colour": "red"}
+    e.reload(d)
+    harness.wait_for(lambda: "reload failed" in d.log_text(), timeout=20, what="reload fails")
+    log = d.log_text()
+    lines = e.conf.read_text().splitlines()
+    at = lambda k: conf_line(e, "r5") + [l.split("=")[0].strip()
+                                         for l in lines[conf_line(e, "r5"):]].index(k) + 1
+    assert "%s:%d: campaign r5.colour" % (e.conf, at("colour")) in log, log[-3000:]
+    assert "%s:%d: campaign r5.date" % (e.conf, at("date")) in log, log[-3000:]
+    assert "%s:2" % bad_tpl in log, log[-3000:]
+    r = e.ctl("check-config")
+    assert r.returncode != 0 and "colour" in r.stdout + r.stderr
+    # the running config kept going: r4 runs, r5 never reached the table
+    e.wait_campaign("r4", expect=len(e.accounts))
+    assert e.campaign("r5") is None
+    d.stop()
+
+
+def test_body_match_and_a_campaign_from_warmctl(pg, redis, mailsim_factory, tmp_path):
+    ms = mailsim_factory(generate=4, seed=10)
+    e = ScenEnv(pg, redis, ms, tmp_path)
+    when = now_s() - 60
+    want, other = {}, {}
+    for a in e.accounts:
+        m = a["email"]
+        want[m] = e.inject(m, "Новости недели", folder=SPAM, date=when,
+                           text="Ваш ПРОМОКОД bf-2026 действует до пятницы")["id"]
+        # the provider's search finds this one too (subject), the body does not match
+        other[m] = e.inject(m, "промокод bf-2026?", folder=SPAM, date=when,
+                            text="Ничего интересного")["id"]
+    d = e.warmd()
+    r = e.ctl("rescue", "--body", "промокод BF-2026", "--date", "today", "--mark-read",
+              "--name", "cli-body")
+    assert r.returncode == 0, r.stdout + r.stderr
+    jobs = e.wait_campaign("cli-body", expect=len(e.accounts), timeout=60)
+    assert e.campaign("cli-body")["source"] == "cli"
+    for j in jobs:
+        m = j["email"]
+        assert j["status"] == "done" and j["result"]["placement"] == "spam", j
+        assert [l["message_id"] for l in j["result"]["letters"]] == [want[m]], j
+        unspam = [x["message"] for x in e.reports(m) if x["kind"] == "unspam"]
+        assert unspam == [want[m]], unspam
+        box = {x["id"]: x for x in e.mailbox(m)}
+        assert box[other[m]]["folder"] == "950" and box[want[m]]["folder"] == "0"
+    # the report agrees with what happened
+    rep = json.loads(e.ctl("report", "cli-body", "--json").stdout)
+    w = rep["placement_total"]["warmed"]
+    assert (w["inbox"], w["spam"], w["none"]) == (0, len(e.accounts), 0), rep
+    assert rep["failures"]["jobs"] == 0, rep
+    d.stop()

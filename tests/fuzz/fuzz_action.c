@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "action.h"
+#include "steps.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -111,6 +112,39 @@ run(const char *task, json_t *payload)
 	CHECK(payload == NULL || payload->refcount == refs);
 }
 
+/* The same payload as each scenario task's chain of steps. */
+static void
+run_steps(json_t *payload)
+{
+	static const char *const tasks[] = { "rescue", "engage",
+	    "warm_receive" };
+	struct action	 acts[STEPS_MAX];
+	char		 why[256];
+	size_t		 refs = payload != NULL ? payload->refcount : 0;
+	int		 n;
+
+	for (size_t t = 0; t < 3; t++) {
+		CHECK(steps_is_scenario(tasks[t]));
+		memset(acts, 0, sizeof(acts));
+		why[0] = '\0';
+		n = steps_expand(tasks[t], payload, acts, why, sizeof(why));
+		if (n == -1) {
+			CHECK(why[0] != '\0');
+			for (size_t i = 0; i < STEPS_MAX; i++)
+				CHECK(zeroed(&acts[i]));
+		} else {
+			CHECK(n >= 1 && n <= STEPS_MAX);
+			/* every chain starts by finding the letter */
+			CHECK(acts[0].kind == ACT_FIND);
+			for (int i = 1; i < n; i++)
+				CHECK(acts[i].select == SEL_LISTED);
+			for (int i = 0; i < n; i++)
+				action_clear(&acts[i]);
+		}
+		CHECK(payload == NULL || payload->refcount == refs);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -153,6 +187,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(jerr.text[0] != '\0');
 	}
 	run(task, payload);		/* NULL: "{}" */
+	run_steps(payload);
 	json_decref(payload);
 	CHECK(strcmp(act_status_name((enum act_status)(k % 5)), "?") != 0);
 	free(own);
