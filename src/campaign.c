@@ -257,18 +257,18 @@ row(struct plan *p, const struct acct *a, const char *task, json_t *payload,
 
 static json_t *
 reply_payload(const struct camp *c, const struct acct *a, const char *what,
-    int i)
+    const char *day, int i)
 {
 	struct rng	 r;
 	char		 salt[256], date[16];
 	struct tmpl	*t;
 	char		*text;
 	struct tmpl_var	 v[6];
+	json_t		*out;
 
 	if (c->nreplies == 0)
 		return json_null();
-	snprintf(salt, sizeof(salt), "%s:%s:%s:%d", what, c->plan_day, a->id,
-	    i);
+	snprintf(salt, sizeof(salt), "%s:%s:%s:%d", what, day, a->id, i);
 	rng_seed(&r, c->seed, salt);
 	t = c->replies[rng_range(&r, 0, c->nreplies - 1)];
 	date_text(c, date);
@@ -281,7 +281,9 @@ reply_payload(const struct camp *c, const struct acct *a, const char *what,
 	v[4] = (struct tmpl_var){ "subject", NULL };
 	v[5] = (struct tmpl_var){ "date", date };
 	text = render(t, "body", v, 6, &r);
-	return json_pack("{s:s%}", "text", text, strlen(text));
+	out = json_pack("{s:s%}", "text", text, strlen(text));
+	free(text);
+	return out;
 }
 
 /* rescue and engage: one job per account for the letter's date. */
@@ -323,7 +325,7 @@ plan_find(const struct camp *c, struct plan *p)
 			    !json_is_false(json_object_get(c->params,
 			    "not_spam"))));
 			json_object_set_new(pl, "reply", reply_payload(c, a,
-			    "engage", 0));
+			    "engage", p->day, 0));
 		} else
 			json_object_set_new(pl, "observe", json_boolean(hold));
 		snprintf(key, sizeof(key), "%s:%s:%s", c->kind, p->day, a->id);
@@ -417,7 +419,7 @@ plan_letter(const struct camp *c, struct plan *p, const struct acct *a,
 	    json_integer_value(json_array_get(dl, 1)) -
 	    json_integer_value(json_array_get(dl, 0))));
 	rp = draw(c, "reply", c->today, a->id, i) < num(c, "reply_probability")
-	    ? reply_payload(c, to, "wreply", i) : json_null();
+	    ? reply_payload(c, to, "wreply", c->today, i) : json_null();
 	if (draw(c, "click", c->today, a->id, i) < num(c, "click_probability")
 	    && json_is_string(json_object_get(c->params, "click_anchor")))
 		click = json_pack("{s:O}", "anchor", json_object_get(c->params,

@@ -182,3 +182,52 @@ def test_jobs_engine_is_clean_under_valgrind(pg, redis, mailsim_factory, tmp_pat
     assert c.get("failed") == 1 and c.get("new") == 1 and c.get("done") == 5, c
     assert rc == 0, report[-3000:]
     assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
+
+
+def test_campaigns_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path):
+    """The planner and the scenario chains: rescue with a holdout, engage
+    with a template, a warm-up day, a reload that edits one campaign and
+    removes another mid-run, and a graceful stop."""
+    from scenlib import ScenEnv, TEMPLATES, moscow_today, now_s
+    binary = harness.program("src/warmd")
+    if os.environ.get("WARMD_SANITIZERS") or sanitized(binary):
+        pytest.skip("sanitizer build")
+    ms = mailsim_factory(generate=4, seed=12)
+    tpl = lambda n: os.path.join(TEMPLATES, n)
+    e = ScenEnv(pg, redis, ms, tmp_path, timeouts=("60s", "300s"), campaigns={
+        "r": {"kind": "rescue", "subject": "скидка", "date": moscow_today(),
+              "holdout": "30%", "mark_read": "yes"},
+        "e": {"kind": "engage", "subject": "скидка", "date": moscow_today(),
+              "percent": "60%", "reply_template": tpl("engage-ru.tpl")},
+        "w": {"kind": "warmup", "join_probability": "100%", "recipients": "2",
+              "letters_start": "1", "min_gap": "1s", "reply_delay": "1s-2s",
+              "reply_probability": "100%", "flag_probability": "50%",
+              "letter_template": tpl("warmup-ru.tpl"), "reply_template": tpl("reply-ru.tpl")}},
+        conf={"database": {"statement_timeout": "300s"}})
+    for a in e.accounts:
+        e.inject(a["email"], "Скидка 20%", folder=950, date=now_s() - 60)
+    vlog = str(tmp_path / "valgrind.log")
+    argv = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
+            "--log-file=" + vlog, binary, "-c", str(e.conf)]
+    env = dict(os.environ, WARMD_SQLDIR=os.path.join(harness.srcdir(), "sql"))
+    d = harness.Daemon(argv, str(tmp_path / "warmd.log"), env=env).start()
+    try:
+        harness.wait_for(lambda: len(e.campaign_jobs("r", "j.status = 'done'")) >= 1,
+                         timeout=300, what="work")
+        e.campaigns["r"]["flag"] = "yes"
+        del e.campaigns["w"]
+        e.write_campaigns()
+        d.signal(signal.SIGHUP)
+        d.wait_log("reload complete", timeout=120)
+        harness.wait_for(lambda: e.campaign("w")["status"] == "cancelled" and
+                         e.counts().get("running", 0) == 0 and
+                         len(e.campaign_jobs("r", "j.status = 'done'")) == len(e.accounts),
+                         timeout=300, what="campaigns settled")
+        d.signal(signal.SIGTERM)
+        rc = d.wait(300)
+    finally:
+        d.stop()
+    report = open(vlog).read()
+    assert rc == 0, report[-3000:]
+    assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
