@@ -718,6 +718,16 @@ claim(void)
 	room = E.cfg->warmd.max_sessions - (int)E.nworks;
 	if (room <= 0)
 		return;
+	/*
+	 * Back-pressure: the outcomes of the sessions already running wait
+	 * behind the pool's queue, and a claim would only lengthen it (and
+	 * the time leases are held).  Claim again once it has drained.
+	 */
+	if (pg_pending(E.pg) > E.cfg->jobs.claim_batch) {
+		E.st.claims_deferred++;
+		loop_timer_ms(E.again, 100);
+		return;
+	}
 	o.worker = E.worker;
 	o.accounts = room < E.cfg->jobs.claim_batch ? room :
 	    E.cfg->jobs.claim_batch;

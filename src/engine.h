@@ -19,6 +19,7 @@ struct rds;
 
 struct engine_stats {
 	uint64_t	claims;		/* claim statements run */
+	uint64_t	claims_deferred;	/* held back: pool backed up */
 	uint64_t	accounts;	/* accounts leased */
 	uint64_t	jobs;		/* jobs claimed */
 	uint64_t	done, failed, retried, released, deferred;
