@@ -85,6 +85,7 @@ struct work {
 
 /* One job outcome on its way to the row, kept for a retry. */
 struct finish {
+	TAILQ_ENTRY(finish)	 entry;		/* waiting for the next batch */
 	struct work		*w;
 	char			 job_id[24];
 	struct jobq_outcome	 o;		/* strings owned */
@@ -93,6 +94,10 @@ struct finish {
 };
 
 TAILQ_HEAD(worklist, work);
+TAILQ_HEAD(finishlist, finish);
+
+/* Outcomes written by one statement at most. */
+#define FINISH_BATCH	500
 
 static struct {
 	const struct config	*cfg;
@@ -105,7 +110,8 @@ static struct {
 	size_t			 nworks;
 	struct envref		*cur;
 	LIST_HEAD(, envref)	 retired;
-	struct event		*poll, *renew, *reap, *again;
+	struct event		*poll, *renew, *reap, *again, *flush;
+	struct finishlist	 finishing;	/* outcomes for the next batch */
 	struct store_req	*claim_req, *load_req, *renew_req, *reap_req;
 	int			 claim_wanted;	/* claim again when this one ends */
 	int			 draining;
@@ -264,13 +270,42 @@ finish_answered(void *arg, enum jobq_written how)
 	write_answered(w);
 }
 
+/*
+ * Every outcome of a loop iteration goes out in one statement, written
+ * when the iteration's events are done (a zero timer).
+ */
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct jobq_item	 items[FINISH_BATCH];
+	struct finish		*f;
+	size_t			 n = 0;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	while (n < FINISH_BATCH && (f = TAILQ_FIRST(&E.finishing)) != NULL) {
+		TAILQ_REMOVE(&E.finishing, f, entry);
+		items[n].job_id = f->job_id;
+		items[n].o = &f->o;
+		items[n].arg = f;
+		n++;
+	}
+	if (!TAILQ_EMPTY(&E.finishing))
+		loop_timer_ms(E.flush, 0);
+	if (n > 0 && jobq_finish_many(E.pg, E.worker, items, n,
+	    finish_answered) == NULL)
+		for (size_t i = 0; i < n; i++)
+			finish_answered(items[i].arg, JOBQ_NOT_WRITTEN);
+}
+
 /* The write was counted once in job_end; retries do not count again. */
 static void
 finish_send(struct finish *f)
 {
-	if (jobq_finish(E.pg, E.worker, f->job_id, &f->o, finish_answered,
-	    f) == NULL)
-		finish_answered(f, JOBQ_NOT_WRITTEN);
+	if (TAILQ_EMPTY(&E.finishing))
+		loop_timer_ms(E.flush, 0);
+	TAILQ_INSERT_TAIL(&E.finishing, f, entry);
 }
 
 /* Queue the outcome of job j; error and result are copied. */
@@ -892,6 +927,7 @@ engine_start(const struct config *cfg, struct pg_pool *pg, struct rds *redis,
 
 	memset(&E, 0, sizeof(E));
 	TAILQ_INIT(&E.works);
+	TAILQ_INIT(&E.finishing);
 	LIST_INIT(&E.retired);
 	E.cfg = cfg;
 	E.pg = pg;
@@ -918,6 +954,7 @@ engine_start(const struct config *cfg, struct pg_pool *pg, struct rds *redis,
 	E.renew = event_new(base, -1, EV_PERSIST, on_renew, NULL);
 	E.reap = event_new(base, -1, EV_PERSIST, on_reap, NULL);
 	E.again = evtimer_new(base, on_again, NULL);
+	E.flush = evtimer_new(base, on_flush, NULL);
 	arm_timers();
 	E.last_renew_ok = loop_now_ms();
 	if (pg_listen(pg, "warmd_jobs", on_notify, NULL) < 0)
@@ -1045,6 +1082,7 @@ engine_free(void)
 	event_free(E.renew);
 	event_free(E.reap);
 	event_free(E.again);
+	event_free(E.flush);
 	if (E.cur != NULL && sess_env_active(E.cur->env) == 0) {
 		sess_env_free(E.cur->env);
 		config_free(E.cur->cfg);

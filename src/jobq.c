@@ -373,6 +373,164 @@ jobq_finish(struct pg_pool *pool, const char *worker, const char *job_id,
 	return store_start(pool, &fr->base, finish_sql, 9, params);
 }
 
+/*
+ * Many outcomes in one statement: the same rules as finish_sql, row by
+ * row, from a JSON array.  One round trip and one transaction for every
+ * outcome a loop iteration produced instead of one each -- the finishing
+ * writes were most of the database's work (contrib/bench/queue.py).
+ */
+static const char finish_many_sql[] =
+    "WITH x AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id bigint,"
+    "  e text, r jsonb, err text, d bigint, p text, ip inet, tz text)),"
+    " y AS (SELECT x.*, CASE"
+    "   WHEN x.e = 'done' THEN 'done'"
+    "   WHEN x.e = 'failed' THEN 'failed'"
+    "   WHEN x.e <> 'retry' THEN 'new'"
+    "   WHEN j.attempts >= j.max_attempts THEN 'failed'"
+    "   WHEN j.deadline IS NOT NULL AND j.deadline <="
+    "    now() + x.d * interval '1 millisecond' THEN 'failed'"
+    "   ELSE 'new' END AS st,"
+    "  CASE"
+    "   WHEN x.e <> 'retry' THEN x.err"
+    "   WHEN j.attempts >= j.max_attempts THEN"
+    "    'attempts exhausted (' || j.attempts || '): ' || x.err"
+    "   WHEN j.deadline IS NOT NULL AND j.deadline <="
+    "    now() + x.d * interval '1 millisecond' THEN"
+    "    'deadline passed: ' || x.err"
+    "   ELSE x.err END AS msg"
+    "  FROM x JOIN jobs j ON j.id = x.id)"
+    " UPDATE jobs j SET status = y.st, error = y.msg,"
+    " result = COALESCE(y.r, j.result),"
+    " finished_at = CASE WHEN y.st IN ('done', 'failed') THEN now() END,"
+    " run_after = CASE y.e"
+    "  WHEN 'retry' THEN now() + y.d * interval '1 millisecond'"
+    "  WHEN 'next_day' THEN (date_trunc('day', now() AT TIME ZONE y.tz)"
+    "   + interval '1 day') AT TIME ZONE y.tz"
+    "  ELSE j.run_after END,"
+    " attempts = CASE WHEN y.e IN ('release', 'next_day')"
+    "  THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,"
+    " lease_owner = NULL, lease_until = NULL,"
+    " proxy = COALESCE(y.p, j.proxy), ip = COALESCE(y.ip, j.ip)"
+    " FROM y WHERE j.id = y.id AND j.lease_owner = $1::text"
+    " AND j.status = 'running'"
+    " RETURNING j.id";
+
+struct many_req {
+	struct store_req	 base;
+	struct pg_pool		*pool;
+	char			*worker;
+	struct jobq_item	*items;		/* ids copied, outcomes borrowed */
+	size_t			 n;
+	jobq_finish_cb		*cb;
+};
+
+static void
+many_release(struct store_req *r)
+{
+	struct many_req	*mr = (struct many_req *)r;
+
+	for (size_t i = 0; i < mr->n; i++)
+		free((char *)mr->items[i].job_id);
+	free(mr->items);
+	free(mr->worker);
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	long long	x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+many_result(struct store_req *r, enum pg_status st, const PGresult *res,
+    const char *errmsg)
+{
+	struct many_req	*mr = (struct many_req *)r;
+	long long	*ids, id;
+	size_t		 n = 0;
+	char		 why[256];
+
+	if (st == PG_OK && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		n = (size_t)PQntuples(res);
+		ids = xcalloc(n + 1, sizeof(*ids));
+		for (size_t i = 0; i < n; i++)
+			ids[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+		qsort(ids, n, sizeof(*ids), cmp_id);
+		for (size_t i = 0; i < mr->n; i++) {
+			id = strtoll(mr->items[i].job_id, NULL, 10);
+			mr->cb(mr->items[i].arg, bsearch(&id, ids, n,
+			    sizeof(*ids), cmp_id) != NULL ? JOBQ_WRITTEN :
+			    JOBQ_FENCED);
+		}
+		free(ids);
+		return;
+	}
+	if (st == PG_ERROR) {
+		/*
+		 * The server refused the batch: one row must be bad.  Each
+		 * goes again alone, so only that one is lost.
+		 */
+		log_warn("jobs: %zu outcomes refused together (%s); writing"
+		    " them one by one", mr->n,
+		    store_strerror(st, errmsg, why, sizeof(why)));
+		for (size_t i = 0; i < mr->n; i++)
+			if (jobq_finish(mr->pool, mr->worker,
+			    mr->items[i].job_id, mr->items[i].o, mr->cb,
+			    mr->items[i].arg) == NULL)
+				mr->cb(mr->items[i].arg, JOBQ_NOT_WRITTEN);
+		return;
+	}
+	log_warn("jobs: %zu outcomes not written: %s", mr->n,
+	    store_strerror(st, errmsg, why, sizeof(why)));
+	for (size_t i = 0; i < mr->n; i++)
+		mr->cb(mr->items[i].arg, JOBQ_NOT_WRITTEN);
+}
+
+struct store_req *
+jobq_finish_many(struct pg_pool *pool, const char *worker,
+    const struct jobq_item *items, size_t n, jobq_finish_cb *cb)
+{
+	struct many_req	*mr = xcalloc(1, sizeof(*mr));
+	json_t		*arr = json_array();
+	const char	*params[2];
+	char		*text;
+	struct store_req *r;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct jobq_outcome *o = items[i].o;
+		json_t	*res = o->result != NULL ? json_loads(o->result,
+		    JSON_DECODE_ANY, NULL) : NULL;
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s?,"
+		    " s:I, s:s?, s:s?, s:s}", "id", items[i].job_id, "e",
+		    end_names[o->end], "r", res != NULL ? res : json_null(),
+		    "err", o->error, "d", (json_int_t)o->delay_ms, "p",
+		    o->proxy, "ip", o->ip, "tz", o->time_zone != NULL ?
+		    o->time_zone : "UTC"));
+	}
+	text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	mr->pool = pool;
+	mr->worker = xstrdup(worker);
+	mr->items = xcalloc(n + 1, sizeof(*mr->items));
+	for (size_t i = 0; i < n; i++) {
+		mr->items[i] = items[i];
+		mr->items[i].job_id = xstrdup(items[i].job_id);
+	}
+	mr->n = n;
+	mr->cb = cb;
+	mr->base.on_result = many_result;
+	mr->base.release = many_release;
+	mr->base.what = "finish";
+	params[0] = worker;
+	params[1] = text;
+	r = store_start(pool, &mr->base, finish_many_sql, 2, params);
+	free(text);
+	return r;
+}
+
 struct store_req *
 jobq_release(struct pg_pool *pool, const char *worker, const char *account_id,
     store_done_cb *done, void *arg)

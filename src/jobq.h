@@ -95,6 +95,18 @@ struct store_req *jobq_finish(struct pg_pool *pool, const char *worker,
 		    const char *job_id, const struct jobq_outcome *o,
 		    jobq_finish_cb *cb, void *arg);
 
+/* One outcome of a batch; o and arg are the caller's until cb. */
+struct jobq_item {
+	const char			*job_id;
+	const struct jobq_outcome	*o;
+	void				*arg;
+};
+
+/* Write n outcomes in one statement; cb(item.arg, how) once per item. */
+struct store_req *jobq_finish_many(struct pg_pool *pool, const char *worker,
+		    const struct jobq_item *items, size_t n,
+		    jobq_finish_cb *cb);
+
 /* Renewed leases: the account ids worker still holds (ok = 0: not renewed). */
 typedef void	jobq_renew_cb(void *arg, int ok, char **ids, size_t n);
 
