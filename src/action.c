@@ -201,6 +201,27 @@ need_string(json_t *p, const char *field, int required, char *why,
 	return 0;
 }
 
+/* Search window: both ends optional, in unix seconds or RFC 3339. */
+static int
+decode_window(struct action *a, char *why, size_t len)
+{
+	json_t	*v;
+
+	a->from = 0;
+	a->to = INT64_MAX;
+	if ((v = json_object_get(a->params, "from")) != NULL &&
+	    parse_time(v, &a->from) == -1)
+		return bad(why, len, "from", "must be unix seconds or an RFC"
+		    " 3339 time");
+	if ((v = json_object_get(a->params, "to")) != NULL &&
+	    parse_time(v, &a->to) == -1)
+		return bad(why, len, "to", "must be unix seconds or an RFC"
+		    " 3339 time");
+	if (a->to <= a->from)
+		return bad(why, len, "to", "must be later than from");
+	return 0;
+}
+
 static int
 decode_list(struct action *a, char *why, size_t len)
 {
@@ -216,18 +237,10 @@ decode_list(struct action *a, char *why, size_t len)
 	}
 	if (strcmp(mode, "period") != 0)
 		return bad(why, len, "mode", "must be \"new\" or \"period\"");
-	if ((v = json_object_get(p, "from")) == NULL ||
-	    parse_time(v, &a->from) == -1)
+	if (json_object_get(p, "from") == NULL)
 		return bad(why, len, "from", "must be unix seconds or an RFC"
 		    " 3339 time");
-	a->to = INT64_MAX;
-	if ((v = json_object_get(p, "to")) != NULL &&
-	    parse_time(v, &a->to) == -1)
-		return bad(why, len, "to", "must be unix seconds or an RFC"
-		    " 3339 time");
-	if (a->to <= a->from)
-		return bad(why, len, "to", "must be later than from");
-	return 0;
+	return decode_window(a, why, len);
 }
 
 static int
@@ -260,27 +273,6 @@ decode_send(struct action *a, char *why, size_t len)
 				return bad(why, len, "send_id", "must be 32"
 				    " lower-case hex digits");
 	}
-	return 0;
-}
-
-/* Search window: both ends optional, in unix seconds or RFC 3339. */
-static int
-decode_window(struct action *a, char *why, size_t len)
-{
-	json_t	*v;
-
-	a->from = 0;
-	a->to = INT64_MAX;
-	if ((v = json_object_get(a->params, "from")) != NULL &&
-	    parse_time(v, &a->from) == -1)
-		return bad(why, len, "from", "must be unix seconds or an RFC"
-		    " 3339 time");
-	if ((v = json_object_get(a->params, "to")) != NULL &&
-	    parse_time(v, &a->to) == -1)
-		return bad(why, len, "to", "must be unix seconds or an RFC"
-		    " 3339 time");
-	if (a->to <= a->from)
-		return bad(why, len, "to", "must be later than from");
 	return 0;
 }
 

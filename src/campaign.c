@@ -499,7 +499,12 @@ plan_warmup(const struct camp *c, struct plan *p)
  * Upsert the plan by key.  A job still waiting takes the new payload (an
  * edit applies from now on); one cancelled by an earlier plan or a
  * removal comes back; anything started, done or failed is left alone.
- * Pending jobs of the plan's day that are no longer in it are cancelled.
+ * Pending jobs of the plan's day that are no longer in it are cancelled,
+ * except the warm_receive of a letter whose send has started or is done:
+ * the letter exists and its recipient still acts on it.  (A letter drops
+ * out of the plan when the working day is over for it, which happens to
+ * every letter of the day at the end of the working hours, while its
+ * receive may still be waiting for its delay or retrying.)
  */
 static const char plan_sql[] =
     "WITH r AS (SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(a uuid,"
@@ -522,6 +527,10 @@ static const char plan_sql[] =
     "  error = 'not in the plan any more', finished_at = now()"
     "  WHERE campaign_id = $1::bigint AND plan_day = $2::date"
     "  AND status = 'new' AND plan_key NOT IN (SELECT k FROM r)"
+    "  AND NOT (task = 'warm_receive' AND EXISTS (SELECT 1 FROM jobs s"
+    "   WHERE s.campaign_id = $1::bigint"
+    "   AND s.plan_key = 'send:' || substr(jobs.plan_key, 6)"
+    "   AND s.status IN ('running', 'done')))"
     "  RETURNING 1),"
     " st AS (UPDATE campaigns SET status = CASE WHEN status = 'new'"
     "  THEN 'running' ELSE status END, planned_at = now(),"

@@ -15,6 +15,12 @@
 struct config;
 struct pg_pool;
 
+/*
+ * The tasks whose done result says where the letter was found
+ * (result->>'placement'), as an SQL list: warmctl report and /metrics.
+ */
+#define CAMPAIGN_SCENARIO_TASKS	"('rescue', 'engage', 'warm_receive', 'find')"
+
 struct campaign_stats {
 	uint64_t	ticks;		/* plans completed */
 	uint64_t	planned;	/* jobs inserted or rewritten */

@@ -131,7 +131,6 @@ static int	check_https_url(struct config *, const char *, char *,
 		    size_t);
 static int	check_daily_cap(struct config *, const char *, char *,
 		    size_t);
-static char	*read_file(const char *, size_t *, struct errlist *);
 
 #define F(f)	offsetof(struct config, f)
 
@@ -1681,7 +1680,7 @@ read_campaign_dir(struct parse *p)
 	for (int i = 0; i < n; i++) {
 		path = xasprintf("%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
 		    ents[i]->d_name);
-		if ((buf = read_file(path, &len, &el)) == NULL) {
+		if ((buf = errlist_read_file(path, CF_MAX_FILE, &len, &el)) == NULL) {
 			for (size_t j = 0; j < el.count; j++)
 				found_add(p, (unsigned)i + 1, 0, el.msgs[j]);
 			errlist_clear(&el);
@@ -1756,54 +1755,6 @@ done:
 	return cfg;
 }
 
-/* Read a whole file; NULL with an error added. */
-static char *
-read_file(const char *path, size_t *lenp, struct errlist *errors)
-{
-	struct stat	 st;
-	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		errlist_add(errors, path, 0, NULL, "cannot open: %s",
-		    strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		errlist_add(errors, path, 0, NULL, "not a regular file");
-		close(fd);
-		return NULL;
-	}
-	if (st.st_size > CF_MAX_FILE) {
-		errlist_add(errors, path, 0, NULL, "larger than %d bytes",
-		    CF_MAX_FILE);
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			errlist_add(errors, path, 0, NULL, "read: %s",
-			    strerror(errno));
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (n == 0)
-			break;	/* truncated meanwhile: parse what is there */
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*lenp = len;
-	return buf;
-}
-
 struct config *
 config_load(const char *path, struct errlist *errors)
 {
@@ -1814,7 +1765,7 @@ config_load(const char *path, struct errlist *errors)
 
 	if (errors == NULL)
 		errors = &local;
-	if ((buf = read_file(path, &len, errors)) == NULL) {
+	if ((buf = errlist_read_file(path, CF_MAX_FILE, &len, errors)) == NULL) {
 		errlist_clear(&local);
 		return NULL;
 	}
@@ -2041,7 +1992,7 @@ config_check_example(const char *path, struct errlist *errors)
 	if (errors == NULL)
 		errors = &local;
 	before = errors->count;
-	if ((buf = read_file(path, &len, errors)) == NULL) {
+	if ((buf = errlist_read_file(path, CF_MAX_FILE, &len, errors)) == NULL) {
 		errlist_clear(&local);
 		return -1;
 	}

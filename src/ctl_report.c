@@ -17,11 +17,12 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "campaign.h"
 #include "ctl.h"
 #include "xmalloc.h"
 
 /* The tasks whose done result says where the letter was found. */
-#define SCENARIO_TASKS	"('rescue', 'engage', 'warm_receive', 'find')"
+#define SCENARIO_TASKS	CAMPAIGN_SCENARIO_TASKS
 
 /* Failure lines shown in the table form; --json and --csv list all. */
 #define TABLE_MAX_LINES	20

@@ -1,8 +1,13 @@
 /* Collected input errors; see errlist.h. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "errlist.h"
 #include "xmalloc.h"
@@ -57,4 +62,52 @@ errlist_clear(struct errlist *el)
 	free(el->msgs);
 	el->msgs = NULL;
 	el->count = el->cap = 0;
+}
+
+char *
+errlist_read_file(const char *path, size_t max, size_t *lenp,
+    struct errlist *errors)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		errlist_add(errors, path, 0, NULL, "cannot open: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		errlist_add(errors, path, 0, NULL, "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	if ((size_t)st.st_size > max) {
+		errlist_add(errors, path, 0, NULL, "larger than %zu bytes",
+		    max);
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			errlist_add(errors, path, 0, NULL, "read: %s",
+			    strerror(errno));
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		if (n == 0)
+			break;	/* truncated meanwhile: parse what is there */
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
 }

@@ -28,4 +28,12 @@ void	errlist_move(struct errlist *dst, struct errlist *src);
 /* Release all messages; the list may be reused. */
 void	errlist_clear(struct errlist *el);
 
+/*
+ * The whole of path (NUL-terminated, length in *lenp), at most max bytes;
+ * NULL with "path: why" appended to errors.  For the config and template
+ * files, which report every problem into an errlist.
+ */
+char	*errlist_read_file(const char *path, size_t max, size_t *lenp,
+	    struct errlist *errors);
+
 #endif

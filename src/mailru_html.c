@@ -15,10 +15,9 @@
 #include <jansson.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
-#include <unicase.h>
-#include <uninorm.h>
 
 #include "mailru.h"
+#include "textmatch.h"
 #include "mailru_defs.h"
 #include "xmalloc.h"
 
@@ -50,64 +49,6 @@ next_node(xmlNodePtr n, xmlNodePtr root)
 	return NULL;
 }
 
-static int
-is_space(const unsigned char *p, size_t *adv)
-{
-	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
-	    *p == '\f' || *p == '\v') {
-		*adv = 1;
-		return 1;
-	}
-	if (p[0] == 0xc2 && p[1] == 0xa0) {	/* no-break space */
-		*adv = 2;
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * Text as a reader compares it: runs of blanks become one space, ends
- * trimmed, Unicode case folded (NFC) so "ССЫЛКА" equals "ссылка".  Bytes
- * that are not UTF-8 fall back to ASCII lower-casing.
- */
-static char *
-fold(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	char			*c, *o, *out;
-	uint8_t			*f;
-	size_t			 adv, n;
-	int			 sp = 0;
-
-	c = o = xmalloc(strlen(s) + 1);
-	while (*p != '\0') {
-		if (is_space(p, &adv)) {
-			sp = 1;
-			p += adv;
-			continue;
-		}
-		if (sp && o != c)
-			*o++ = ' ';
-		sp = 0;
-		*o++ = (char)*p++;
-	}
-	*o = '\0';
-	f = u8_casefold((const uint8_t *)c, (size_t)(o - c), NULL, UNINORM_NFC,
-	    NULL, &n);
-	if (f == NULL) {
-		for (o = c; *o != '\0'; o++)
-			if (*o >= 'A' && *o <= 'Z')
-				*o += 'a' - 'A';
-		return c;
-	}
-	free(c);
-	out = xmalloc(n + 1);
-	memcpy(out, f, n);
-	out[n] = '\0';
-	free(f);
-	return out;
-}
-
 static char *
 trimmed(const char *s)
 {
@@ -134,7 +75,7 @@ mailru_find_link(const char *html, size_t len, const char *anchor,
 	*url = NULL;
 	if (anchor == NULL)
 		return -1;
-	want = fold(anchor);
+	want = text_fold(anchor);
 	if (*want == '\0' || (doc = parse_html(html, len)) == NULL) {
 		free(want);
 		return -1;
@@ -147,7 +88,7 @@ mailru_find_link(const char *html, size_t len, const char *anchor,
 		if ((href = xmlGetProp(n, (const xmlChar *)"href")) == NULL)
 			continue;
 		text = xmlNodeGetContent(n);
-		got = fold(text != NULL ? (const char *)text : "");
+		got = text_fold(text != NULL ? (const char *)text : "");
 		if (strcmp(got, want) == 0)
 			exact = trimmed((const char *)href);
 		else if (sub == NULL && strstr(got, want) != NULL)

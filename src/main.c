@@ -30,6 +30,7 @@
 #include "curlev.h"
 #include "daemon.h"
 #include "engine.h"
+#include "figures.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
@@ -317,6 +318,7 @@ count_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
 	accounts_refresh_counts();
+	figures_refresh(daemon_state.pg);
 }
 
 static void
@@ -324,8 +326,10 @@ pg_state(void *arg, int up)
 {
 	(void)arg;
 	/* Counts may be stale after an outage; ask again. */
-	if (up)
+	if (up) {
 		accounts_refresh_counts();
+		figures_refresh(daemon_state.pg);
+	}
 }
 
 static int
@@ -396,6 +400,7 @@ stop_clients(void)
 	campaign_stop();
 	engine_free();
 	accounts_shutdown();
+	figures_shutdown();
 	admin_free(daemon_state.admin);
 	if (daemon_state.curl != NULL)
 		curlev_free(daemon_state.curl);

@@ -1,6 +1,7 @@
 /*
  * /status and /metrics.  Both are rendered from daemon_state at request
- * time; nothing here blocks or queries the database.
+ * time; nothing here blocks or queries the database (the database-wide
+ * figures are figures.c's last snapshot).
  */
 #include "build.h"
 
@@ -12,9 +13,11 @@
 #include <event2/buffer.h>
 #include <jansson.h>
 
+#include "campaign.h"
 #include "config.h"
 #include "daemon.h"
 #include "engine.h"
+#include "figures.h"
 #include "loop.h"
 #include "pg.h"
 #include "redis.h"
@@ -119,6 +122,26 @@ jobs_json(void)
 	return o;
 }
 
+/* The planner's counters and figures.c's campaigns. */
+static json_t *
+campaigns_json(void)
+{
+	struct campaign_stats	 st;
+	json_t			*o;
+
+	campaign_stats(&st);
+	o = figures_campaigns_json();
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_pack("{s:n, s:n}", "by_status", "live");
+	}
+	json_object_set_new(o, "planner", json_pack("{s:I, s:I, s:I, s:I,"
+	    " s:I}", "plans", (json_int_t)st.ticks, "jobs_planned",
+	    (json_int_t)st.planned, "jobs_cancelled", (json_int_t)st.cancelled,
+	    "errors", (json_int_t)st.errors, "live", (json_int_t)st.live));
+	return o;
+}
+
 void
 status_render_json(struct evbuffer *out, void *arg)
 {
@@ -146,6 +169,10 @@ status_render_json(struct evbuffer *out, void *arg)
 	    daemon_state.redis != NULL && rds_is_up(daemon_state.redis)));
 	json_object_set_new(root, "accounts", accounts_json());
 	json_object_set_new(root, "jobs", jobs_json());
+	json_object_set_new(root, "queue", figures_queue_json());
+	json_object_set_new(root, "campaigns", campaigns_json());
+	json_object_set_new(root, "figures_age_s", figures_age_s() < 0 ?
+	    json_null() : json_real(figures_age_s()));
 	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	evbuffer_add_printf(out, "%s\n", s);
 	free(s);
@@ -183,6 +210,10 @@ jobs_metrics(struct evbuffer *out)
 	    "Claim statements run.");
 	evbuffer_add_printf(out, "warmd_jobs_claims_total %llu\n",
 	    (unsigned long long)st.claims);
+	metric(out, "warmd_jobs_claims_deferred_total", "counter",
+	    "Claims held back while the database queue was backed up.");
+	evbuffer_add_printf(out, "warmd_jobs_claims_deferred_total %llu\n",
+	    (unsigned long long)st.claims_deferred);
 	metric(out, "warmd_jobs_claimed_total", "counter", "Jobs claimed.");
 	evbuffer_add_printf(out, "warmd_jobs_claimed_total %llu\n",
 	    (unsigned long long)st.jobs);
@@ -209,6 +240,30 @@ jobs_metrics(struct evbuffer *out)
 	metric(out, "warmd_jobs_listening", "gauge",
 	    "1 once LISTEN warmd_jobs has taken effect.");
 	evbuffer_add_printf(out, "warmd_jobs_listening %d\n", st.listening);
+}
+
+static void
+planner_metrics(struct evbuffer *out)
+{
+	struct campaign_stats	st;
+
+	campaign_stats(&st);
+	metric(out, "warmd_campaign_plans_total", "counter",
+	    "Campaign plans completed by this process's planner.");
+	evbuffer_add_printf(out, "warmd_campaign_plans_total %llu\n",
+	    (unsigned long long)st.ticks);
+	metric(out, "warmd_campaign_jobs_planned_total", "counter",
+	    "Campaign jobs inserted or rewritten by the planner.");
+	evbuffer_add_printf(out, "warmd_campaign_jobs_planned_total %llu\n",
+	    (unsigned long long)st.planned);
+	metric(out, "warmd_campaign_jobs_cancelled_total", "counter",
+	    "Pending campaign jobs cancelled by the planner.");
+	evbuffer_add_printf(out, "warmd_campaign_jobs_cancelled_total %llu\n",
+	    (unsigned long long)st.cancelled);
+	metric(out, "warmd_campaign_plan_errors_total", "counter",
+	    "Planner statements that failed.");
+	evbuffer_add_printf(out, "warmd_campaign_plan_errors_total %llu\n",
+	    (unsigned long long)st.errors);
 }
 
 void
@@ -264,4 +319,6 @@ status_render_metrics(struct evbuffer *out, void *arg)
 		    a->suspended);
 	}
 	jobs_metrics(out);
+	planner_metrics(out);
+	figures_render_metrics(out);
 }

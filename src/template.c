@@ -893,54 +893,6 @@ tmpl_parse(const char *name, const char *text, size_t len,
 	return ps.t;
 }
 
-/* The whole file, at most TMPL_MAX_FILE bytes; NULL with an error added. */
-static char *
-read_file(const char *path, size_t *lenp, struct errlist *errs)
-{
-	struct stat	 st;
-	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		errlist_add(errs, path, 0, NULL, "cannot open: %s",
-		    strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		errlist_add(errs, path, 0, NULL, "not a regular file");
-		close(fd);
-		return NULL;
-	}
-	if (st.st_size > TMPL_MAX_FILE) {
-		errlist_add(errs, path, 0, NULL, "larger than %d bytes",
-		    TMPL_MAX_FILE);
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			errlist_add(errs, path, 0, NULL, "read: %s",
-			    strerror(errno));
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (n == 0)
-			break;	/* truncated meanwhile: parse what is there */
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*lenp = len;
-	return buf;
-}
-
 struct tmpl *
 tmpl_load(const char *path, struct errlist *errs)
 {
@@ -948,7 +900,7 @@ tmpl_load(const char *path, struct errlist *errs)
 	char		*buf;
 	size_t		 len;
 
-	if ((buf = read_file(path, &len, errs)) == NULL)
+	if ((buf = errlist_read_file(path, TMPL_MAX_FILE, &len, errs)) == NULL)
 		return NULL;
 	t = tmpl_parse(path, buf, len, errs);
 	free(buf);

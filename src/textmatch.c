@@ -8,35 +8,47 @@
 #include "textmatch.h"
 #include "xmalloc.h"
 
+/* White space as a reader sees it, no-break space included. */
 static int
-is_ws(unsigned char c)
+is_space(const unsigned char *p, size_t *adv)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	    c == '\v';
+	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+	    *p == '\f' || *p == '\v') {
+		*adv = 1;
+		return 1;
+	}
+	if (p[0] == 0xc2 && p[1] == 0xa0) {
+		*adv = 2;
+		return 1;
+	}
+	return 0;
 }
 
 char *
 text_fold(const char *s)
 {
-	char		*c, *o, *out;
-	uint8_t		*f;
-	size_t		 n;
-	int		 sp = 0;
+	const unsigned char	*p;
+	char			*c, *o, *out;
+	uint8_t			*f;
+	size_t			 n, adv;
+	int			 sp = 0;
 
 	if (s == NULL)
 		s = "";
 	/* Collapse white space first: a subject wrapped by a mailer or
 	 * typed with a double space still matches. */
+	p = (const unsigned char *)s;
 	c = o = xmalloc(strlen(s) + 1);
-	for (; *s != '\0'; s++) {
-		if (is_ws((unsigned char)*s)) {
+	while (*p != '\0') {
+		if (is_space(p, &adv)) {
 			sp = 1;
+			p += adv;
 			continue;
 		}
 		if (sp && o != c)
 			*o++ = ' ';
 		sp = 0;
-		*o++ = *s;
+		*o++ = (char)*p++;
 	}
 	*o = '\0';
 	f = u8_casefold((const uint8_t *)c, (size_t)(o - c), NULL, UNINORM_NFC,

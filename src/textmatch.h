@@ -7,8 +7,9 @@
 #ifndef WARMD_TEXTMATCH_H
 #define WARMD_TEXTMATCH_H
 
-/* s case-folded (NFC) and with runs of white space made one space;
- * never NULL (invalid UTF-8 falls back to ASCII lower-casing). */
+/* s case-folded (NFC), runs of white space (no-break space too) made one
+ * space, leading ones dropped; never NULL (invalid UTF-8 falls back to
+ * ASCII lower-casing). */
 char	*text_fold(const char *s);
 /* Whether hay contains needle_folded (a text_fold result); NULL hay: no. */
 int	 text_contains(const char *hay, const char *needle_folded);
