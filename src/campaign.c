@@ -387,10 +387,10 @@ plan_letter(const struct camp *c, struct plan *p, const struct acct *a,
 	struct rng	 r;
 	struct tmpl	*tp;
 	char		 salt[256], key[160], idem[200], sid[33], tok[13];
-	char		 date[16], *subject, *text;
+	char		 date[16], *subject, *text, *html;
 	struct tmpl_var	 v[5];
 	int64_t		 act;
-	json_t		*rp, *click = json_null();
+	json_t		*rp, *send, *click = json_null();
 
 	snprintf(salt, sizeof(salt), "letter:%s:%s:%d", c->today, a->id, i);
 	rng_seed(&r, c->seed, salt);
@@ -407,9 +407,17 @@ plan_letter(const struct camp *c, struct plan *p, const struct acct *a,
 	snprintf(idem, sizeof(idem), "warmup:%s:%s:%s:%d", c->id, c->today,
 	    a->id, i);
 	sendid_make(idem, NULL, sid, tok);
-	row(p, a, "send", json_pack("{s:s, s:s%, s:s%, s:s}", "to", to->email,
-	    "subject", subject, strlen(subject), "text", text, strlen(text),
-	    "from_name", a->name), key, t, midnight_of(c, day_of(c->today)) +
+	send = json_pack("{s:s, s:s%, s:s%, s:s}", "to", to->email, "subject",
+	    subject, strlen(subject), "text", text, strlen(text), "from_name",
+	    a->name);
+	/* An HTML part carries the links a recipient may follow. */
+	if (tmpl_has(tp, "html")) {
+		html = render(tp, "html", v, 5, &r);
+		json_object_set_new(send, "html", json_stringn(html,
+		    strlen(html)));
+		free(html);
+	}
+	row(p, a, "send", send, key, t, midnight_of(c, day_of(c->today)) +
 	    2 * DAY, (int)num(c, "max_attempts"), idem);
 	free(subject);
 	free(text);

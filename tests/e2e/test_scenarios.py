@@ -380,3 +380,36 @@ def test_body_match_and_a_campaign_from_warmctl(pg, redis, mailsim_factory, tmp_
     assert (w["inbox"], w["spam"], w["none"]) == (0, len(e.accounts), 0), rep
     assert rep["failures"]["jobs"] == 0, rep
     d.stop()
+
+
+def test_warmup_recipients_follow_the_link(pg, redis, mailsim_factory, tmp_path):
+    ms = mailsim_factory(generate=3, seed=13)
+    hours, _ = msk_window(121, 1)
+    tpl = tmp_path / "link.tpl"
+    tpl.write_text("[subject]\n{Фото|Фотки} с выходных\n[body]\nСмотри: "
+                   "https://photos.example/album\n[html]\n<p>Смотри "
+                   "<a href=\"https://photos.example/album\">{Открыть|открыть} альбом</a></p>\n")
+    e = ScenEnv(pg, redis, ms, tmp_path)
+    ids = account_ids(e)
+    today = moscow_today()
+    seed = next(s for s in range(1, 500)
+                if all(draw(s, "slot", today, i, 0) < 0.9 for i in ids.values()))
+    e.campaigns["w4"] = warm_keys(seed, hours, join_probability="100%", recipients="1",
+                                  letters_start="1", letters_max="1", reply_probability="0",
+                                  click_probability="1", click_anchor="открыть альбом",
+                                  letter_template=str(tpl))
+    del e.campaigns["w4"]["reply_template"]
+    e.write_campaigns()
+    d = e.warmd()
+    harness.wait_for(lambda: len(e.campaign_jobs("w4")) == 2 * len(ids), timeout=30,
+                     what="plan")
+    jobs = e.wait_campaign("w4", timeout=120)
+    recv = [j for j in jobs if j["task"] == "warm_receive"]
+    assert all(j["status"] == "done" for j in jobs), jobs
+    clicks = ms.get("/clicks")
+    clicks = clicks if isinstance(clicks, list) else clicks.get("clicks", clicks)
+    for j in recv:
+        assert j["result"]["steps"]["click_link"]["status"] == "ok", j
+        assert any(c.get("url") == "https://photos.example/album" and
+                   c.get("account") == j["email"] for c in clicks), (j["email"], clicks)
+    d.stop()
