@@ -26,6 +26,7 @@
 #include "acctfile.h"
 #include "admin.h"
 #include "campaign.h"
+#include "campcfg.h"
 #include "config.h"
 #include "curlev.h"
 #include "daemon.h"
@@ -97,6 +98,13 @@ check_only(void)
 		bad = 1;
 	} else
 		secret_key_wipe(&key);
+	for (size_t i = 0; cfg->campaigns != NULL && i < cfg->campaigns->n;
+	    i++) {
+		const struct camp_def *d = &cfg->campaigns->defs[i];
+
+		fprintf(stderr, "warmd: campaign %s (%s%s) from %s\n", d->name,
+		    d->kind, d->enabled ? "" : ", disabled", d->origin);
+	}
 	fprintf(stderr, "warmd: %zu accounts in %zu file(s), %zu line(s) rejected\n",
 	    list.n, cfg->accounts.nfiles, errs.count);
 	fprintf(stderr, "warmd: configuration file %s test %s\n", config_path,

@@ -327,6 +327,11 @@ def test_bad_campaign_is_rejected_with_its_line_and_the_old_one_runs(pg, redis, 
     d = e.warmd()
     harness.wait_for(lambda: len(e.campaign_jobs("r4")) == len(e.accounts), timeout=30,
                      what="r4 planned")
+    import subprocess
+    t = subprocess.run([harness.program("src/warmd"), "-t", "-c", str(e.conf)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert t.returncode == 0, t.stderr
+    assert "campaign r4 (rescue) from %s:%d" % (e.conf, conf_line(e, "r4")) in t.stderr, t.stderr
     bad_tpl = tmp_path / "bad.tpl"
     bad_tpl.write_text("[body]\nHi {{nobody}}\n")
     e.campaigns["r5"] = {"kind": "engage", "subject": "x", "date": "2026-13-40",
@@ -342,6 +347,9 @@ def test_bad_campaign_is_rejected_with_its_line_and_the_old_one_runs(pg, redis, 
     assert "%s:2" % bad_tpl in log, log[-3000:]
     r = e.ctl("check-config")
     assert r.returncode != 0 and "colour" in r.stdout + r.stderr
+    t = subprocess.run([harness.program("src/warmd"), "-t", "-c", str(e.conf)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert t.returncode == 1 and "campaign r5.colour: unknown key" in t.stderr, t.stderr
     # the running config kept going: r4 runs, r5 never reached the table
     e.wait_campaign("r4", expect=len(e.accounts))
     assert e.campaign("r5") is None
