@@ -259,6 +259,29 @@ def test_daily_cap_defers_to_next_day(pg, redis, ms, tmp_path):
     e.stop_all()
 
 
+def test_daily_cap_counts_in_postgresql_without_redis(pg, redis, ms, tmp_path):
+    """Redis unreachable: the cap is counted from today's jobs instead,
+    in two sessions one after the other."""
+    e = JobsEnv(pg, redis, ms, tmp_path, jobs={"daily_caps": "send:2"},
+                conf={"redis": {"address": "127.0.0.1:%d" % harness.free_port(),
+                                "connect_timeout": "200ms"}})
+    a, b = e.accounts[0]["email"], e.accounts[1]["email"]
+    e.insert([{"email": a, "task": "send",
+               "payload": {"to": b, "subject": "pgcap %d" % i, "text": "x"}} for i in range(1)])
+    e.warmd()
+    harness.wait_for(lambda: e.counts().get("done", 0) == 1, timeout=60, what="first sent")
+    e.insert([{"email": a, "task": "send",
+               "payload": {"to": b, "subject": "pgcap %d" % i, "text": "x"}} for i in range(1, 4)])
+    harness.wait_for(lambda: e.counts().get("done", 0) == 2 and e.counts().get("running", 0) == 0
+                     and e.counts().get("new", 0) == 2, timeout=60, what="cap reached")
+    time.sleep(1)
+    assert e.counts() == {"done": 2, "new": 2}, e.counts()
+    assert len([s for s in sent_subjects(ms) if s and s.startswith("pgcap ")]) == 2
+    assert all(j["error"] == "daily cap reached" for j in e.jobs("j.status = 'new'"))
+    assert "redis" in e.daemons[0].log_text()
+    e.stop_all()
+
+
 def test_stop_gives_leases_back_and_fence_holds(pg, redis, ms, tmp_path):
     e = JobsEnv(pg, redis, ms, tmp_path,
                 conf={"session": {"pace_min": "1500ms", "pace_max": "1500ms"},
