@@ -1,8 +1,11 @@
 #!/bin/sh
 # The main job end to end on the embedded default: builds warmd, then runs
 # contrib/demo.py, which starts a private PostgreSQL, Redis and the mail.ru
-# emulator in a temporary directory, drives warmd against them, prints what
-# happened and stops everything.
+# emulator (1,000 mailboxes) in a temporary directory, sends a mailing
+# through the emulator's SMTP, runs rescue, engage 15% and a day of warm-up
+# with warmd, sends a second mailing, prints warmctl report for each
+# campaign and a summary (inbox rate before and after), and stops
+# everything.  Extra arguments go to demo.py (--keep, --mailboxes N).
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"

@@ -513,23 +513,37 @@ plan_warmup(const struct camp *c, struct plan *p)
  * out of the plan when the working day is over for it, which happens to
  * every letter of the day at the end of the working hours, while its
  * receive may still be waiting for its delay or retrying.)
+ *
+ * Only the rows that change go through the INSERT: ON CONFLICT DO UPDATE
+ * locks every existing row it meets, even one its WHERE leaves alone, so
+ * upserting the whole plan on every pass held the campaign's jobs against
+ * claims and outcome writes for the statement's length, and could
+ * deadlock with a claim taking several accounts' jobs in another order.
+ * The WHERE stays on the upsert for rows that change in between.
  */
+#define PLAN_REVIVED \
+    "('not in the plan any more', 'campaign removed from the config'," \
+    " 'campaign disabled')"
+
 static const char plan_sql[] =
     "WITH r AS (SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(a uuid,"
     "  t text, p jsonb, k text, ra bigint, d bigint, m int, i text)),"
+    " todo AS (SELECT r.* FROM r LEFT JOIN jobs j"
+    "  ON j.campaign_id = $1::bigint AND j.plan_key = r.k"
+    "  WHERE j.id IS NULL"
+    "  OR j.status = 'new' AND j.payload IS DISTINCT FROM r.p"
+    "  OR j.status = 'cancelled' AND j.error IN " PLAN_REVIVED "),"
     " ins AS (INSERT INTO jobs (account_id, task, payload, campaign_id,"
     "  plan_key, plan_day, max_attempts, run_after, deadline,"
     "  idempotency_key)"
     "  SELECT a, t, p, $1::bigint, k, $2::date, m, to_timestamp(ra),"
-    "   to_timestamp(d), i FROM r"
+    "   to_timestamp(d), i FROM todo ORDER BY k"
     "  ON CONFLICT (campaign_id, plan_key) DO UPDATE SET"
     "   payload = EXCLUDED.payload, status = 'new', error = NULL,"
     "   finished_at = NULL"
     "  WHERE jobs.status = 'new' AND jobs.payload IS DISTINCT FROM"
     "   EXCLUDED.payload"
-    "   OR jobs.status = 'cancelled' AND jobs.error IN"
-    "   ('not in the plan any more', 'campaign removed from the config',"
-    "   'campaign disabled')"
+    "   OR jobs.status = 'cancelled' AND jobs.error IN " PLAN_REVIVED
     "  RETURNING 1),"
     " cx AS (UPDATE jobs SET status = 'cancelled',"
     "  error = 'not in the plan any more', finished_at = now()"

@@ -435,8 +435,30 @@ report_warmup(struct report *r)
 }
 
 /*
- * doc.failures: failed jobs grouped by error text (reasons), and the
- * accounts behind them, most frequent error first.
+ * The campaign's jobs that failed, and those that never ran because
+ * their account stopped working (wrong password, a challenge, a ban):
+ * the engine leaves such jobs queued and the planner then cancels them,
+ * so without the account's own reason they would not show as failures.
+ * Wraps select (over f: account_id, email, task, error) in the CTE.
+ */
+static char *
+failed_sql(const char *select)
+{
+	return xasprintf("WITH f AS (SELECT j.account_id, a.email, j.task,"
+	    " CASE WHEN j.status = 'failed' THEN coalesce(j.error, '')"
+	    "  ELSE 'account ' || a.status ||"
+	    "  coalesce(': ' || a.status_reason, '') END AS error"
+	    " FROM jobs j JOIN accounts a ON a.id = j.account_id"
+	    " WHERE j.campaign_id = $1 AND ($2::date IS NULL OR"
+	    " j.plan_day = $2::date) AND (j.status = 'failed' OR"
+	    " j.status IN ('new', 'cancelled') AND a.status <> 'active'))"
+	    " %s", select);
+}
+
+/*
+ * doc.failures: failed jobs (and those of accounts that stopped working)
+ * grouped by error text, and the accounts behind them, most frequent
+ * error first.
  */
 static int
 report_failures(struct report *r)
@@ -444,12 +466,12 @@ report_failures(struct report *r)
 	PGresult	*res;
 	json_t		*f, *reasons, *accounts;
 	json_int_t	 njobs = 0;
+	char		*sql;
 
-	res = query(r->conn, "SELECT coalesce(error, ''), count(*),"
-	    " count(DISTINCT account_id)"
-	    " FROM jobs WHERE campaign_id = $1 AND status = 'failed'"
-	    " AND ($2::date IS NULL OR plan_day = $2::date)"
-	    " GROUP BY 1 ORDER BY 2 DESC, 1", 2, r->params);
+	res = query(r->conn, sql = failed_sql("SELECT error, count(*),"
+	    " count(DISTINCT account_id) FROM f GROUP BY 1 ORDER BY 2 DESC, 1"),
+	    2, r->params);
+	free(sql);
 	if (res == NULL)
 		return -1;
 	reasons = json_array();
@@ -463,24 +485,20 @@ report_failures(struct report *r)
 	f = json_pack("{sI so}", "jobs", njobs, "reasons", reasons);
 	json_object_set_new(r->doc, "failures", f);
 
-	res = query(r->conn, "SELECT count(DISTINCT account_id) FROM jobs"
-	    " WHERE campaign_id = $1 AND status = 'failed'"
-	    " AND ($2::date IS NULL OR plan_day = $2::date)", 2, r->params);
+	res = query(r->conn, sql = failed_sql("SELECT count(DISTINCT"
+	    " account_id) FROM f"), 2, r->params);
+	free(sql);
 	if (res == NULL)
 		return -1;
 	json_object_set_new(f, "accounts_failed",
 	    json_integer(col_int(res, 0, 0)));
 	PQclear(res);
 
-	res = query(r->conn, "SELECT a.email, j.task, coalesce(j.error, ''),"
-	    " count(*)"
-	    " FROM jobs j JOIN accounts a ON a.id = j.account_id"
-	    " WHERE j.campaign_id = $1 AND j.status = 'failed'"
-	    " AND ($2::date IS NULL OR j.plan_day = $2::date)"
-	    " GROUP BY 1, 2, 3"
-	    " ORDER BY sum(count(*)) OVER (PARTITION BY coalesce(j.error,"
-	    " '')) DESC, 3, 1, 2",
+	res = query(r->conn, sql = failed_sql("SELECT email, task, error,"
+	    " count(*) FROM f GROUP BY 1, 2, 3"
+	    " ORDER BY sum(count(*)) OVER (PARTITION BY error) DESC, 3, 1, 2"),
 	    2, r->params);
+	free(sql);
 	if (res == NULL)
 		return -1;
 	accounts = json_array();

@@ -387,6 +387,21 @@ def test_body_match_and_a_campaign_from_warmctl(pg, redis, mailsim_factory, tmp_
     w = rep["placement_total"]["warmed"]
     assert (w["inbox"], w["spam"], w["none"]) == (0, len(e.accounts), 0), rep
     assert rep["failures"]["jobs"] == 0, rep
+    # a mailbox whose password was changed elsewhere: its rescue cannot
+    # run, and the report says which account and why
+    bad = e.accounts[0]["email"]
+    ms.post("/control/account", {"email": bad, "password": "changed-elsewhere"})
+    redis.command("FLUSHALL")
+    r = e.ctl("rescue", "--subject", "Новости недели", "--date", "today", "--name", "cli-2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    harness.wait_for(lambda: e.account_row(bad)["status"] == "error", timeout=60,
+                     what="account error")
+    e.wait_campaign("cli-2", expect=len(e.accounts) - 1, timeout=60)
+    rep = json.loads(e.ctl("report", "cli-2", "--json").stdout)
+    f = rep["failures"]
+    assert f["accounts_failed"] == 1 and f["accounts"][0]["email"] == bad, f
+    assert f["accounts"][0]["error"].startswith("account error: "), f
+    assert "password" in f["accounts"][0]["error"], f
     d.stop()
 
 
