@@ -436,3 +436,37 @@ def test_warmup_recipients_follow_the_link(pg, redis, mailsim_factory, tmp_path)
         assert any(c.get("url") == "https://photos.example/album" and
                    c.get("account") == j["email"] for c in clicks), (j["email"], clicks)
     d.stop()
+
+
+def test_end_of_working_day_keeps_receives_of_sent_letters(pg, redis, mailsim_factory,
+                                                          tmp_path):
+    """When the working hours end, today's letters drop out of the plan;
+    a letter already sent keeps its recipient's job (due the next working
+    day when its delay ends after the hours), unsent ones are cancelled."""
+    ms = mailsim_factory(generate=4, seed=14)
+    hours, _ = msk_window(121, 0)
+    e = ScenEnv(pg, redis, ms, tmp_path)
+    ids = account_ids(e)
+    today = moscow_today()
+    seed = next(s for s in range(1, 500)
+                if all(draw(s, "slot", today, i, 1) < 0.9 for i in ids.values()))
+    e.campaigns["w5"] = warm_keys(seed, hours, join_probability="100%", recipients="1",
+                                  reply_delay="3h")
+    e.write_campaigns()
+    end = hours.split("-")[1]
+    d = e.warmd()
+    harness.wait_for(lambda: len(e.campaign_jobs("w5", "j.task = 'send' AND"
+                                                 " j.status = 'done'")) == 2 * len(ids),
+                     timeout=60, what="sends")
+    # past the end of the hours, and two planner passes later
+    harness.wait_for(lambda: e.sql("SELECT to_char(now() AT TIME ZONE 'Europe/Moscow',"
+                                   " 'HH24:MI') >= '%s'" % end) == "t",
+                     timeout=150, interval=1, what="end of hours")
+    time.sleep(3)
+    recv = e.campaign_jobs("w5", "j.task = 'warm_receive'")
+    assert len(recv) == 2 * len(ids), recv
+    assert all(j["status"] == "new" for j in recv), recv
+    later = e.sql("SELECT count(*) FROM jobs WHERE task = 'warm_receive' AND run_after >"
+                  " now() + interval '6 hours'")
+    assert int(later) == len(recv)
+    d.stop()
