@@ -470,3 +470,34 @@ def test_end_of_working_day_keeps_receives_of_sent_letters(pg, redis, mailsim_fa
                   " now() + interval '6 hours'")
     assert int(later) == len(recv)
     d.stop()
+
+
+def test_planning_again_does_not_lock_the_jobs(pg, redis, mailsim_factory, tmp_path):
+    """A pass that changes nothing must not take the campaign's job rows:
+    a claim or an outcome holding one of them would stall the planner
+    (and the planner them)."""
+    import subprocess
+    import threading
+    ms = mailsim_factory(generate=3, seed=15)
+    e = ScenEnv(pg, redis, ms, tmp_path, campaigns={"r6": {
+        "kind": "rescue", "subject": "скидка", "date": moscow_today(),
+        "weekdays": "mon-sun", "hours": "00:00-00:01"}})
+    d = e.warmd()
+    harness.wait_for(lambda: len(e.campaign_jobs("r6")) == len(e.accounts), timeout=30,
+                     what="planned")
+    job = e.campaign_jobs("r6")[0]["id"]
+    pg_ = e.pg
+    holder = subprocess.Popen(
+        [harness._pg_bin("psql"), "-X", "-q", "-h", pg_.sock, "-p", str(pg_.port), "-U",
+         pg_.user, "-d", pg_.dbname, "-c",
+         "BEGIN; SELECT 1 FROM jobs WHERE id = %s FOR UPDATE; SELECT pg_sleep(6); COMMIT;" % job],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1)
+        before = e.sql("SELECT planned_at FROM campaigns WHERE name = 'r6'")
+        harness.wait_for(lambda: e.sql("SELECT planned_at FROM campaigns WHERE name = 'r6'")
+                         != before, timeout=4, interval=0.2, what="a pass while a job is locked")
+    finally:
+        holder.wait(20)
+    assert holder.returncode == 0
+    d.stop()
