@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "alert.h"
 #include "campaign.h"
 #include "campcfg.h"
 #include "config.h"
@@ -567,7 +568,12 @@ static const char close_sql[] =
     "UPDATE campaigns c SET status = 'done' WHERE id = $1::bigint"
     " AND status = 'running' AND ($2::bool OR NOT EXISTS"
     "  (SELECT 1 FROM jobs WHERE campaign_id = c.id"
-    "  AND status IN ('new', 'running')) AND $3::bool)";
+    "  AND status IN ('new', 'running')) AND $3::bool)"
+    " RETURNING (SELECT count(*) FILTER (WHERE result->>'placement' ="
+    "  'inbox') || ' ' || count(*) FILTER (WHERE result->>'placement' ="
+    "  'spam') || ' ' || count(*) FILTER (WHERE result->>'placement' ="
+    "  'none') FROM jobs WHERE campaign_id = c.id AND status = 'done'"
+    "  AND NOT coalesce((payload->>'observe')::bool, false))";
 
 static const char load_sql[] =
     "SELECT id, name, kind, source, params::text, seed,"
@@ -685,11 +691,24 @@ failed(enum pg_status st, const PGresult *res, const char *err,
 static void
 closed(void *arg, enum pg_status st, const PGresult *res, const char *err)
 {
+	long	 in = 0, sp = 0, none = 0;
+
 	(void)arg;
 	P.req = NULL;
-	if (!failed(st, res, err, "close") && PQcmdTuples((PGresult *)res)[0]
-	    == '1')
+	if (!failed(st, res, err, "close") && PQntuples(res) == 1) {
+		/* Placement of the warmed accounts' letters, for people. */
+		sscanf(PQgetvalue(res, 0, 0), "%ld %ld %ld", &in, &sp, &none);
 		log_info("campaigns: %s is done", P.camps[P.cur].name);
+		if (in + sp > 0)
+			alert_raise(ALERT_CAMPAIGN, "%s (%s) is done: Inbox %ld,"
+			    " Spam %ld, not found %ld, inbox rate %.1f%%",
+			    P.camps[P.cur].name, P.camps[P.cur].kind, in, sp,
+			    none, 100.0 * (double)in / (double)(in + sp));
+		else
+			alert_raise(ALERT_CAMPAIGN, "%s (%s) is done: Inbox %ld,"
+			    " Spam %ld, not found %ld", P.camps[P.cur].name,
+			    P.camps[P.cur].kind, in, sp, none);
+	}
 	P.cur++;
 	next_camp();
 }

@@ -136,7 +136,7 @@ static int	check_daily_cap(struct config *, const char *, char *,
 
 static const char *const sections[] = {
 	"warmd", "database", "redis", "accounts", "admin", "http", "session",
-	"jobs",
+	"jobs", "alerts",
 };
 
 /*
@@ -339,6 +339,23 @@ static const struct cf_key keys[] = {
 	{ "jobs", "daily_caps", CF_LIST, "", 0,
 	    F(jobs.daily_caps), F(jobs.ndaily_caps), 0, 0, check_daily_cap,
 	    "per account and day in time_zone: task:N entries, e.g. send:40,reply:20" },
+
+	{ "alerts", "telegram_token", CF_STR, "", CF_SENSITIVE,
+	    F(alerts.telegram_token), 0, 0, 0, NULL,
+	    "Telegram bot token (empty: no alerts)" },
+	{ "alerts", "telegram_chat_id", CF_STR, "", 0,
+	    F(alerts.telegram_chat_id), 0, 0, 0, NULL,
+	    "chat the alerts go to" },
+	{ "alerts", "telegram_url", CF_STR, "https://api.telegram.org",
+	    CF_NONEMPTY, F(alerts.telegram_url), 0, 0, 0, check_base_url,
+	    "base URL of the Bot API" },
+	{ "alerts", "window", CF_DUR, "10m", 0,
+	    F(alerts.window_ms), 0, SEC, DAY, NULL,
+	    "at most one message per kind of event in this window; the rest"
+	    " are folded into a count" },
+	{ "alerts", "database_down_after", CF_DUR, "2m", 0,
+	    F(alerts.database_down_after_ms), 0, 0, DAY, NULL,
+	    "alert when PostgreSQL or Redis has been unreachable this long" },
 };
 
 #undef F
@@ -1295,6 +1312,17 @@ cross_check(struct parse *p)
 		pair_error(p, "jobs", "retry_min", "retry_max");
 	if (c->jobs.poll_interval_ms * 2 > c->jobs.lease_ms)
 		pair_error(p, "jobs", "poll_interval", "lease");
+	if ((c->alerts.telegram_token == NULL) !=
+	    (c->alerts.telegram_chat_id == NULL)) {
+		/* Said on the line of the one that is set. */
+		const char	*set = c->alerts.telegram_token != NULL ?
+		    "telegram_token" : "telegram_chat_id";
+		const struct cf_key *k = key_find("alerts", set);
+
+		cf_error(p, p->rawline[(size_t)(k - keys)], k, "needs"
+		    " alerts.%s too", c->alerts.telegram_token != NULL ?
+		    "telegram_chat_id" : "telegram_token");
+	}
 }
 
 /*

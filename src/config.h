@@ -124,6 +124,14 @@ struct config {
 		int		 daily_cap[16];
 	} jobs;
 
+	struct {
+		char		*telegram_token;	/* NULL: alerts off */
+		char		*telegram_chat_id;
+		char		*telegram_url;
+		unsigned	 window_ms;
+		unsigned	 database_down_after_ms;
+	} alerts;
+
 	/* Never NULL in a loaded config; empty when there are none. */
 	struct camp_set	*campaigns;
 };

@@ -28,6 +28,7 @@
 
 #include "account.h"
 #include "acctstore.h"
+#include "alert.h"
 #include "action.h"
 #include "backoff.h"
 #include "caps.h"
@@ -433,10 +434,13 @@ on_finished(void *arg, struct session *s, const struct sess_outcome *o)
 {
 	struct work	*w = arg;
 
-	(void)s;
 	w->sess = NULL;
 	w->writes += (unsigned)outcome_session(E.pg, w->account_id, o,
 	    store_answered, w);
+	if (o->account_status != NULL)
+		alert_raise(ALERT_ACCOUNT, "%s is %s: %s",
+		    session_account(s)->email, o->account_status,
+		    o->account_reason != NULL ? o->account_reason : "no reason");
 	if (!o->ok && o->error != NULL)
 		log_info("jobs: account %s: %s", w->account_id, o->error);
 	work_settle(w);

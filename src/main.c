@@ -25,6 +25,7 @@
 #include "accounts.h"
 #include "acctfile.h"
 #include "admin.h"
+#include "alert.h"
 #include "campaign.h"
 #include "campcfg.h"
 #include "config.h"
@@ -216,6 +217,7 @@ reload(void)
 	daemon_state.cfg = ncfg;
 	/* Sessions started under ocfg keep reading it: the engine frees it. */
 	campaign_reconfigure(ncfg);
+	alert_configure(ncfg, daemon_state.curl);
 	engine_reconfigure(ncfg, ocfg);
 	(void)apply_logging(ncfg);
 	daemon_state.reload.ok = 1;
@@ -329,15 +331,77 @@ count_tick(evutil_socket_t fd, short what, void *arg)
 	figures_refresh(daemon_state.pg);
 }
 
+/*
+ * A store lost for longer than [alerts] database_down_after is worth a
+ * person's attention; a blip is not.  Its return is reported only when
+ * its loss was.
+ */
+struct outage {
+	const char	*name;
+	struct event	*timer;
+	time_t		 since;
+	int		 down, alerted;
+};
+
+static struct outage pg_outage = { "PostgreSQL", NULL, 0, 0, 0 };
+static struct outage redis_outage = { "Redis", NULL, 0, 0, 0 };
+
+static void
+outage_long(evutil_socket_t fd, short what, void *arg)
+{
+	struct outage	*o = arg;
+
+	(void)fd; (void)what;
+	o->alerted = 1;
+	alert_raise(ALERT_DATABASE, "%s unreachable for %lld s",
+	    o->name, (long long)(time(NULL) - o->since));
+}
+
+static void
+outage_state(struct outage *o, int up)
+{
+	if (o->timer == NULL)
+		o->timer = evtimer_new(loop_base(), outage_long, o);
+	if (!up && !o->down) {
+		o->down = 1;
+		o->since = time(NULL);
+		loop_timer_ms(o->timer,
+		    daemon_state.cfg->alerts.database_down_after_ms);
+	} else if (up && o->down) {
+		o->down = 0;
+		evtimer_del(o->timer);
+		if (o->alerted)
+			alert_raise(ALERT_DATABASE, "%s is back after %lld s",
+			    o->name, (long long)(time(NULL) - o->since));
+		o->alerted = 0;
+	}
+}
+
+static void
+outage_free(struct outage *o)
+{
+	if (o->timer != NULL)
+		event_free(o->timer);
+	o->timer = NULL;
+}
+
 static void
 pg_state(void *arg, int up)
 {
 	(void)arg;
+	outage_state(&pg_outage, up);
 	/* Counts may be stale after an outage; ask again. */
 	if (up) {
 		accounts_refresh_counts();
 		figures_refresh(daemon_state.pg);
 	}
+}
+
+static void
+redis_state(void *arg, int up)
+{
+	(void)arg;
+	outage_state(&redis_outage, up);
 }
 
 static int
@@ -385,6 +449,9 @@ start_clients(const struct config *cfg)
 		log_error("cannot create the HTTP engine");
 		return -1;
 	}
+	alert_configure(cfg, daemon_state.curl);
+	if (daemon_state.redis != NULL)
+		rds_set_state_cb(daemon_state.redis, redis_state, NULL);
 	if (cfg->admin.enabled) {
 		daemon_state.admin = admin_new(base, cfg->admin.host,
 		    cfg->admin.port, err, sizeof(err));
@@ -407,6 +474,9 @@ stop_clients(void)
 {
 	campaign_stop();
 	engine_free();
+	alert_shutdown();
+	outage_free(&pg_outage);
+	outage_free(&redis_outage);
 	accounts_shutdown();
 	figures_shutdown();
 	admin_free(daemon_state.admin);

@@ -22,6 +22,7 @@
 #include "pg.h"
 #include "redis.h"
 #include "session.h"
+#include "alert.h"
 #include "status.h"
 
 static const char *
@@ -266,6 +267,27 @@ planner_metrics(struct evbuffer *out)
 	    (unsigned long long)st.errors);
 }
 
+static void
+alert_metrics(struct evbuffer *out)
+{
+	struct alert_stats	st;
+
+	alert_stats(&st);
+	metric(out, "warmd_alerts_enabled", "gauge",
+	    "1 when Telegram alerts are configured.");
+	evbuffer_add_printf(out, "warmd_alerts_enabled %d\n", st.enabled);
+	metric(out, "warmd_alerts_total", "counter",
+	    "Alert events by what became of them.");
+	evbuffer_add_printf(out, "warmd_alerts_total{result=\"raised\"} %llu\n"
+	    "warmd_alerts_total{result=\"sent\"} %llu\n"
+	    "warmd_alerts_total{result=\"folded\"} %llu\n"
+	    "warmd_alerts_total{result=\"retried\"} %llu\n"
+	    "warmd_alerts_total{result=\"dropped\"} %llu\n",
+	    (unsigned long long)st.raised, (unsigned long long)st.sent,
+	    (unsigned long long)st.folded, (unsigned long long)st.retries,
+	    (unsigned long long)st.dropped);
+}
+
 void
 status_render_metrics(struct evbuffer *out, void *arg)
 {
@@ -319,6 +341,7 @@ status_render_metrics(struct evbuffer *out, void *arg)
 		    a->suspended);
 	}
 	jobs_metrics(out);
+	alert_metrics(out);
 	planner_metrics(out);
 	figures_render_metrics(out);
 }

@@ -87,6 +87,8 @@ static const struct command commands[] = {
 	    cmd_campaigns },
 	{ "cancel", "NAME", "cancel a campaign and its queued jobs",
 	    cmd_cancel },
+	{ "alert-test", "", "send one Telegram alert with the configured bot",
+	    cmd_alert_test },
 	{ "version", "", "print the version", cmd_version },
 	{ "help", "", "this text", cmd_help },
 };

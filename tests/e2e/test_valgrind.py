@@ -189,10 +189,12 @@ def test_campaigns_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path
     with a template, a warm-up day, a reload that edits one campaign and
     removes another mid-run, and a graceful stop."""
     from scenlib import ScenEnv, TEMPLATES, moscow_today, now_s
+    from test_alerts import BotAPI
     binary = harness.program("src/warmd")
     if os.environ.get("WARMD_SANITIZERS") or sanitized(binary):
         pytest.skip("sanitizer build")
     ms = mailsim_factory(generate=4, seed=12)
+    bot = BotAPI()
     tpl = lambda n: os.path.join(TEMPLATES, n)
     e = ScenEnv(pg, redis, ms, tmp_path, timeouts=("60s", "300s"), campaigns={
         "r": {"kind": "rescue", "subject": "скидка", "date": moscow_today(),
@@ -203,7 +205,10 @@ def test_campaigns_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path
               "letters_start": "1", "min_gap": "1s", "reply_delay": "1s-2s",
               "reply_probability": "100%", "flag_probability": "50%",
               "letter_template": tpl("warmup-ru.tpl"), "reply_template": tpl("reply-ru.tpl")}},
-        conf={"database": {"statement_timeout": "300s"}})
+        conf={"database": {"statement_timeout": "300s"},
+              "alerts": {"telegram_token": "1:x", "telegram_chat_id": "1",
+                         "telegram_url": bot.url, "window": "2s"}})
+    ms.post("/control/account", {"email": e.accounts[0]["email"], "password": "other"})
     for a in e.accounts:
         e.inject(a["email"], "Скидка 20%", folder=950, date=now_s() - 60)
     vlog = str(tmp_path / "valgrind.log")
@@ -222,12 +227,14 @@ def test_campaigns_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path
         d.wait_log("reload complete", timeout=120)
         harness.wait_for(lambda: e.campaign("w")["status"] == "cancelled" and
                          e.counts().get("running", 0) == 0 and
-                         len(e.campaign_jobs("r", "j.status = 'done'")) == len(e.accounts),
+                         len(e.campaign_jobs("r", "j.status = 'done'")) == len(e.accounts) - 1,
                          timeout=300, what="campaigns settled")
+        harness.wait_for(lambda: len(bot.messages) >= 1, timeout=120, what="an alert")
         d.signal(signal.SIGTERM)
         rc = d.wait(300)
     finally:
         d.stop()
+        bot.close()
     report = open(vlog).read()
     assert rc == 0, report[-3000:]
     assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
