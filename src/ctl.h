@@ -38,6 +38,9 @@ int	 cmd_engage(struct ctl *, int, char **);
 int	 cmd_campaigns(struct ctl *, int, char **);
 int	 cmd_cancel(struct ctl *, int, char **);
 
+/* ctl_validate.c */
+int	 cmd_validate(struct ctl *, int, char **);
+
 /* ctl_alert.c */
 int	 cmd_alert_test(struct ctl *, int, char **);
 

@@ -89,6 +89,8 @@ static const struct command commands[] = {
 	    cmd_cancel },
 	{ "alert-test", "", "send one Telegram alert with the configured bot",
 	    cmd_alert_test },
+	{ "validate", "[--json|--csv] [--no-smtp] [--dns H:P] [FILE|-]",
+	    "check addresses: syntax, MX, SMTP RCPT", cmd_validate },
 	{ "version", "", "print the version", cmd_version },
 	{ "help", "", "this text", cmd_help },
 };
