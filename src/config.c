@@ -353,6 +353,9 @@ static const struct cf_key keys[] = {
 	    F(alerts.window_ms), 0, SEC, DAY, NULL,
 	    "at most one message per kind of event in this window; the rest"
 	    " are folded into a count" },
+	{ "alerts", "queue_lag", CF_DUR, "15m", 0,
+	    F(alerts.queue_lag_ms), 0, 0, 7 * DAY, NULL,
+	    "alert when the oldest job due has waited this long (0: never)" },
 	{ "alerts", "database_down_after", CF_DUR, "2m", 0,
 	    F(alerts.database_down_after_ms), 0, 0, DAY, NULL,
 	    "alert when PostgreSQL or Redis has been unreachable this long" },

@@ -130,6 +130,7 @@ struct config {
 		char		*telegram_url;
 		unsigned	 window_ms;
 		unsigned	 database_down_after_ms;
+		unsigned	 queue_lag_ms;
 	} alerts;
 
 	/* Never NULL in a loaded config; empty when there are none. */

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "campaign.h"
+#include "alert.h"
 #include "figures.h"
 #include "log.h"
 #include "loop.h"
@@ -53,6 +54,11 @@ static const char FIGURES_SQL[] =
     "    AS scheduled,"
     "   count(*) FILTER (WHERE status = 'running') AS running"
     "   FROM jobs WHERE status IN ('new', 'running') GROUP BY task) q),"
+    /* how long the oldest job that may run now has waited */
+    " 'lag', (SELECT coalesce(extract(epoch FROM now() - min(j.run_after)),"
+    "  0)::float8 FROM jobs j JOIN accounts a ON a.id = j.account_id"
+    "  WHERE j.status = 'new' AND j.run_after <= now()"
+    "  AND a.status = 'active'),"
     /* warmctl status: throughput, last minute */
     " 'finished', (SELECT json_build_object("
     "   'done', count(*) FILTER (WHERE status = 'done'),"
@@ -88,6 +94,7 @@ static uint64_t		 snap_ms;	/* loop time it arrived */
 static json_t		*seen_tasks;	/* every task the queue has shown */
 static struct pg_req	*req;
 static int		 failing;	/* the last refresh failed (logged once) */
+static unsigned		 lag_alert_ms;	/* [alerts] queue_lag; 0: off */
 
 static void
 refreshed(void *arg, enum pg_status st, const PGresult *res,
@@ -96,6 +103,7 @@ refreshed(void *arg, enum pg_status st, const PGresult *res,
 	json_t		*doc = NULL, *q, *el;
 	json_error_t	 jerr;
 	size_t		 i;
+	double		 lag;
 
 	(void)arg;
 	req = NULL;
@@ -128,6 +136,16 @@ refreshed(void *arg, enum pg_status st, const PGresult *res,
 	json_decref(snap);
 	snap = doc;
 	snap_ms = loop_now_ms();
+	lag = json_number_value(json_object_get(doc, "lag"));
+	if (lag_alert_ms > 0 && lag * 1000.0 > (double)lag_alert_ms)
+		alert_raise(ALERT_QUEUE, "the oldest job due has waited %.0f s"
+		    " (limit %u s)", lag, lag_alert_ms / 1000);
+}
+
+void
+figures_lag_alert(unsigned ms)
+{
+	lag_alert_ms = ms;
 }
 
 void
@@ -319,6 +337,10 @@ figures_render_metrics(struct evbuffer *out)
 	if (snap == NULL)
 		return;
 	queue_metrics(out);
+	metric(out, "warmd_queue_lag_seconds", "gauge", "How long the oldest"
+	    " job of an active account that may run now has waited.");
+	evbuffer_add_printf(out, "warmd_queue_lag_seconds %.3f\n",
+	    json_number_value(json_object_get(snap, "lag")));
 	campaign_metrics(out);
 	metric(out, "warmd_figures_age_seconds", "gauge", "Age of the database"
 	    " figures above (warmd_queue_jobs, warmd_campaign*, ...).");

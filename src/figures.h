@@ -32,4 +32,7 @@ double	 figures_age_s(void);
 /* Append s as a Prometheus label value: backslash, quote, newline escaped. */
 void	 figures_label(struct evbuffer *out, const char *s);
 
+/* Raise a queue alert when the oldest due job has waited over ms (0: never). */
+void	 figures_lag_alert(unsigned ms);
+
 #endif

@@ -218,6 +218,7 @@ reload(void)
 	/* Sessions started under ocfg keep reading it: the engine frees it. */
 	campaign_reconfigure(ncfg);
 	alert_configure(ncfg, daemon_state.curl);
+	figures_lag_alert(ncfg->alerts.queue_lag_ms);
 	engine_reconfigure(ncfg, ocfg);
 	(void)apply_logging(ncfg);
 	daemon_state.reload.ok = 1;
@@ -450,6 +451,7 @@ start_clients(const struct config *cfg)
 		return -1;
 	}
 	alert_configure(cfg, daemon_state.curl);
+	figures_lag_alert(cfg->alerts.queue_lag_ms);
 	if (daemon_state.redis != NULL)
 		rds_set_state_cb(daemon_state.redis, redis_state, NULL);
 	if (cfg->admin.enabled) {

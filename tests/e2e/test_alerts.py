@@ -141,3 +141,24 @@ def test_daemon_alerts_fold_retry_and_hold_no_secret(pg, redis, mailsim_factory,
     log = d.log_text()
     assert TOKEN not in log and "retry in" in log, log[-2000:]
     d.stop()
+
+
+def test_queue_lag_alert(pg, redis, mailsim, tmp_path, bot):
+    conf = alerts_conf(bot, window="1h")
+    conf["alerts"]["queue_lag"] = "10s"
+    conf["warmd"] = {"max_sessions": "1"}
+    conf["session"] = {"pace_min": "3s", "pace_max": "3s"}
+    e = JobsEnv(pg, redis, mailsim, tmp_path, conf=conf)
+    a, b = e.accounts[0]["email"], e.accounts[1]["email"]
+    # one session at a time: b's job, due 30 s ago, waits behind a's three
+    e.insert([{"email": a, "task": "list_inbox", "run_after_s": -40} for _ in range(3)] +
+             [{"email": b, "task": "list_inbox", "run_after_s": -30}])
+    e.warmd()
+    harness.wait_for(lambda: any(": queue: " in t for t in bot.texts()), timeout=30,
+                     what="queue alert")
+    t = [t for t in bot.texts() if ": queue: " in t][0]
+    assert "the oldest job due has waited" in t and "(limit 10 s)" in t, t
+    e.wait_final(4, timeout=60)
+    # one message for the whole window, however many refreshes saw the lag
+    time.sleep(6)
+    assert len([t for t in bot.texts() if ": queue: " in t]) == 1, bot.texts()
