@@ -41,6 +41,9 @@ int	 cmd_cancel(struct ctl *, int, char **);
 /* ctl_validate.c */
 int	 cmd_validate(struct ctl *, int, char **);
 
+/* ctl_preflight.c */
+int	 cmd_preflight(struct ctl *, int, char **);
+
 /* ctl_alert.c */
 int	 cmd_alert_test(struct ctl *, int, char **);
 

@@ -53,6 +53,22 @@ struct dentry {
 	int			 temp;		/* a host lookup failed softly */
 };
 
+#define DNSQ_MAX_TXT	16
+
+/* One TXT question: answered into txt[], delivered from its own event. */
+struct txtq {
+	struct dnsq	*q;
+	void		(*cb)(enum dnsq_status, const char *const *, size_t,
+			    const char *, void *);
+	void		*arg;
+	struct event	*ev;
+	enum dnsq_status status;
+	char		*txt[DNSQ_MAX_TXT];
+	size_t		 n;
+	char		 detail[200];
+	struct txtq	*next;
+};
+
 struct dnsq {
 	ares_channel	 ch;
 	struct event	*timer;
@@ -61,6 +77,7 @@ struct dnsq {
 	struct dentry	*tab[DNSQ_BUCKETS];
 	struct dentry	*ready;
 	struct dentry	*qhead, **qtail;	/* not started yet */
+	struct txtq	*txts;			/* TXT questions pending */
 	int		 nactive;
 	int		 destroying;
 	char		 server[128];
@@ -450,6 +467,99 @@ dnsq_lookup(struct dnsq *q, const char *domain,
 	start_waiting(q);
 }
 
+static void
+txt_free(struct txtq *t)
+{
+	struct txtq	**pp;
+
+	for (pp = &t->q->txts; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	for (size_t i = 0; i < t->n; i++)
+		free(t->txt[i]);
+	event_free(t->ev);
+	free(t);
+}
+
+static void
+txt_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct txtq	*t = arg;
+
+	(void)fd;
+	(void)what;
+	t->cb(t->status, (const char *const *)t->txt, t->n, t->detail,
+	    t->arg);
+	txt_free(t);
+}
+
+/* Append one character string of a record; start begins a new record. */
+static void
+txt_add(struct txtq *t, const unsigned char *s, size_t len, int start)
+{
+	char	*p;
+	size_t	 old;
+
+	if (start) {
+		if (t->n == DNSQ_MAX_TXT)
+			return;
+		t->txt[t->n++] = xstrdup("");
+	} else if (t->n == 0)
+		return;
+	old = strlen(t->txt[t->n - 1]);
+	p = xreallocarray(t->txt[t->n - 1], old + len + 1, 1);
+	memcpy(p + old, s, len);
+	p[old + len] = '\0';
+	t->txt[t->n - 1] = p;
+}
+
+static void
+txt_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct txtq		*t = arg;
+	struct ares_txt_ext	*txt = NULL, *r;
+
+	(void)timeouts;
+	if (status == ARES_EDESTRUCTION || t->q->destroying)
+		return;
+	t->status = DNSQ_OK;
+	if (status == ARES_SUCCESS &&
+	    (status = ares_parse_txt_reply_ext(abuf, alen, &txt)) ==
+	    ARES_SUCCESS) {
+		for (r = txt; r != NULL; r = r->next)
+			txt_add(t, r->txt, r->length, r->record_start);
+		ares_free_data(txt);
+	} else if (status == ARES_ENOTFOUND) {
+		t->status = DNSQ_NXDOMAIN;
+		snprintf(t->detail, sizeof(t->detail), "does not exist");
+	} else if (status != ARES_ENODATA) {
+		t->status = DNSQ_TEMP;
+		snprintf(t->detail, sizeof(t->detail), "%s",
+		    aerr(t->q, status));
+	}
+	event_active(t->ev, EV_TIMEOUT, 0);
+}
+
+void
+dnsq_txt(struct dnsq *q, const char *name,
+    void (*cb)(enum dnsq_status, const char *const *, size_t, const char *,
+    void *), void *arg)
+{
+	struct txtq	*t;
+
+	t = xcalloc(1, sizeof(*t));
+	t->q = q;
+	t->cb = cb;
+	t->arg = arg;
+	t->ev = event_new(loop_base(), -1, 0, txt_fire, t);
+	t->next = q->txts;
+	q->txts = t;
+	ares_query(q->ch, name, ns_c_in, ns_t_txt, txt_cb, t);
+	rearm(q);
+}
+
 void
 dnsq_free(struct dnsq *q)
 {
@@ -466,6 +576,8 @@ dnsq_free(struct dnsq *q)
 		event_free(s->ev);
 		free(s);
 	}
+	while (q->txts != NULL)
+		txt_free(q->txts);
 	event_free(q->timer);
 	event_free(q->fire);
 	for (int i = 0; i < DNSQ_BUCKETS; i++) {

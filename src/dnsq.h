@@ -3,7 +3,8 @@
  * MX hosts (best preference first) resolved to addresses, falling back
  * to the domain's own A/AAAA when it has no MX (RFC 5321 5.1).  Results
  * are cached per domain for the life of the resolver; concurrent asks
- * for one domain share one lookup.
+ * for one domain share one lookup.  TXT records are asked for too
+ * (dnsq_txt), for the sending-domain preflight.
  */
 #ifndef WARMD_DNSQ_H
 #define WARMD_DNSQ_H
@@ -39,6 +40,15 @@ struct dnsq	*dnsq_new(const char *server, int timeout_ms, int tries,
  * that stays valid until dnsq_free. */
 void		 dnsq_lookup(struct dnsq *, const char *domain,
 		    void (*cb)(const struct dnsq_result *, void *), void *arg);
+/*
+ * The TXT records at name, each record's strings joined (as SPF, DKIM
+ * and DMARC read them).  cb runs later with status DNSQ_OK (n may be 0:
+ * the name exists without TXT), DNSQ_NXDOMAIN or DNSQ_TEMP (detail says
+ * why); txt is valid only during the call.  Not cached.
+ */
+void		 dnsq_txt(struct dnsq *, const char *name,
+		    void (*cb)(enum dnsq_status, const char *const *txt,
+		    size_t n, const char *detail, void *), void *arg);
 /* Pending lookups are cancelled without calling back. */
 void		 dnsq_free(struct dnsq *);
 const char	*dnsq_strstatus(enum dnsq_status);

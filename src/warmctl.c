@@ -91,6 +91,8 @@ static const struct command commands[] = {
 	    cmd_alert_test },
 	{ "validate", "[--json|--csv] [--no-smtp] [--dns H:P] [FILE|-]",
 	    "check addresses: syntax, MX, SMTP RCPT", cmd_validate },
+	{ "preflight", "[--dkim SEL[,SEL]] [--dns H:P] [--json] DOMAIN",
+	    "sending domain: MX, SPF, DKIM, DMARC verdicts", cmd_preflight },
 	{ "version", "", "print the version", cmd_version },
 	{ "help", "", "this text", cmd_help },
 };

@@ -4,7 +4,7 @@
 srcdir=${WARMD_SRCDIR:-${srcdir:-.}}
 builddir=${WARMD_BUILDDIR:-.}
 runs=${FUZZ_RUNS:-20000}
-set -- proxy acctline config mailru_json cookies htmllink action ipecho template addrcheck
+set -- proxy acctline config mailru_json cookies htmllink action ipecho template addrcheck preflight
 echo "1..$#"
 i=0
 for t in "$@"; do
