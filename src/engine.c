@@ -182,13 +182,6 @@ caps_now(void)
 
 /* ---- tokens --------------------------------------------------------------- */
 
-/* A job's letter identity (see sendid.h). */
-static void
-send_identity(const struct job *j, char send_id[33], char token[13])
-{
-	sendid_make(j->idem_key, j->id, send_id, token);
-}
-
 /* ---- outcomes ------------------------------------------------------------- */
 
 static void
@@ -525,7 +518,7 @@ chain_start(struct work *w, struct job *j, struct action *acts, char *why,
 		acts[i].skip = &c->broken;
 		if (acts[i].kind != ACT_REPLY)
 			continue;
-		send_identity(j, send_id, token);
+		sendid_make(j->idem_key, j->id, send_id, token);
 		json_object_set_new(acts[i].params, "send_id",
 		    json_string(send_id));
 		acts[i].token = xstrdup(token);
@@ -568,7 +561,7 @@ work_start(struct work *w, const int allowed[ACT_NKINDS])
 			continue;
 		}
 		if (a->kind == ACT_SEND || a->kind == ACT_REPLY) {
-			send_identity(j, send_id, token);
+			sendid_make(j->idem_key, j->id, send_id, token);
 			if (json_object_get(a->params, "send_id") == NULL)
 				json_object_set_new(a->params, "send_id",
 				    json_string(send_id));

@@ -130,3 +130,13 @@ def draw(seed, what, day, account_id, i=0):
 def account_ids(e):
     out = e.sql("SELECT email || '|' || id FROM accounts")
     return dict(l.split("|") for l in out.splitlines())
+
+
+def past_slot_seed(ids, today, slot=1, also=lambda s: True):
+    """A seed whose slot-th send slot of every account falls in the past
+    part of a window that ended a minute from now and began two hours
+    ago (slot = 61 min, jitter < 0.9 of it), so the day can run now;
+    also(seed) adds a condition."""
+    return next(s for s in range(1, 500)
+                if all(draw(s, "slot", today, i, slot) < 0.9 for i in ids.values())
+                and also(s))

@@ -10,7 +10,8 @@ import pytest
 
 import harness
 from jobslib import JobsEnv
-from scenlib import ScenEnv, TEMPLATES, account_ids, draw, moscow_today, now_s
+from scenlib import (ScenEnv, TEMPLATES, account_ids, draw, moscow_today, now_s,
+                     past_slot_seed)
 
 INBOX, SPAM = 0, 950
 SUBJ = "Скидка 20% на всё — только сегодня"
@@ -166,11 +167,8 @@ def test_warmup_day_follows_the_plan(pg, redis, mailsim_factory, tmp_path):
     e = ScenEnv(pg, redis, ms, tmp_path, jobs={"daily_caps": "send:50"})
     ids = account_ids(e)
     today = moscow_today()
-    # A seed whose second slots all fall in the past part of the window,
-    # so the whole day can run now (slot = 61 min, jitter < 0.9 of it).
-    seed = next(s for s in range(1, 500)
-                if all(draw(s, "slot", today, i, 1) < 0.9 for i in ids.values())
-                and 2 <= sum(draw(s, "join", today, i) < 0.7 for i in ids.values()) < 10)
+    seed = past_slot_seed(ids, today, also=lambda s: 2 <= sum(
+        draw(s, "join", today, i) < 0.7 for i in ids.values()) < 10)
     joined = {m for m, i in ids.items() if draw(seed, "join", today, i) < 0.7}
     e.campaigns["w1"] = warm_keys(seed, hours)
     e.write_campaigns()
@@ -297,8 +295,7 @@ def test_daily_cap_holds_warmup_sends(pg, redis, mailsim_factory, tmp_path):
     e = ScenEnv(pg, redis, ms, tmp_path, jobs={"daily_caps": "send:1"})
     ids = account_ids(e)
     today = moscow_today()
-    seed = next(s for s in range(1, 500)
-                if all(draw(s, "slot", today, i, 1) < 0.9 for i in ids.values()))
+    seed = past_slot_seed(ids, today)
     e.campaigns["w3"] = warm_keys(seed, hours, join_probability="100%",
                                   reply_probability="0")
     del e.campaigns["w3"]["reply_template"]
@@ -415,8 +412,7 @@ def test_warmup_recipients_follow_the_link(pg, redis, mailsim_factory, tmp_path)
     e = ScenEnv(pg, redis, ms, tmp_path)
     ids = account_ids(e)
     today = moscow_today()
-    seed = next(s for s in range(1, 500)
-                if all(draw(s, "slot", today, i, 0) < 0.9 for i in ids.values()))
+    seed = past_slot_seed(ids, today, slot=0)
     e.campaigns["w4"] = warm_keys(seed, hours, join_probability="100%", recipients="1",
                                   letters_start="1", letters_max="1", reply_probability="0",
                                   click_probability="1", click_anchor="открыть альбом",
@@ -448,8 +444,7 @@ def test_end_of_working_day_keeps_receives_of_sent_letters(pg, redis, mailsim_fa
     e = ScenEnv(pg, redis, ms, tmp_path)
     ids = account_ids(e)
     today = moscow_today()
-    seed = next(s for s in range(1, 500)
-                if all(draw(s, "slot", today, i, 1) < 0.9 for i in ids.values()))
+    seed = past_slot_seed(ids, today)
     e.campaigns["w5"] = warm_keys(seed, hours, join_probability="100%", recipients="1",
                                   reply_delay="3h")
     e.write_campaigns()
