@@ -20,7 +20,6 @@
 #include "campaign.h"
 #include "alert.h"
 #include "figures.h"
-#include "status.h"
 #include "log.h"
 #include "loop.h"
 #include "pg.h"
@@ -230,6 +229,14 @@ queue_row(const char *task)
 	return NULL;
 }
 
+void
+figures_metric(struct evbuffer *out, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
 /* Start a series, name{campaign="..."; the caller adds the rest. */
 static void
 campaign_series(struct evbuffer *out, const char *name, const json_t *c)
@@ -249,7 +256,7 @@ queue_metrics(struct evbuffer *out)
 	const char	*task;
 	json_t		*v;
 
-	status_metric(out, "warmd_queue_jobs", "gauge", "Jobs in the queue by task"
+	figures_metric(out, "warmd_queue_jobs", "gauge", "Jobs in the queue by task"
 	    " and state: due (new, may run now), scheduled (new, later),"
 	    " running.");
 	json_object_foreach(seen_tasks, task, v) {
@@ -261,7 +268,7 @@ queue_metrics(struct evbuffer *out)
 			    states[i], (long long)jint(row, states[i]));
 		}
 	}
-	status_metric(out, "warmd_jobs_finished_last_minute", "gauge",
+	figures_metric(out, "warmd_jobs_finished_last_minute", "gauge",
 	    "Jobs finished in the last 60 s (any process), by status.");
 	evbuffer_add_printf(out, "warmd_jobs_finished_last_minute{status="
 	    "\"done\"} %lld\n", (long long)jint(fin, "done"));
@@ -282,11 +289,12 @@ campaign_metrics(struct evbuffer *out)
 	size_t		 i;
 	double		 r;
 
-	status_metric(out, "warmd_campaigns", "gauge", "Campaigns by status.");
+	figures_metric(out, "warmd_campaigns", "gauge", "Campaigns by status.");
 	json_object_foreach(json_object_get(snap, "by_status"), key, v)
 		evbuffer_add_printf(out, "warmd_campaigns{status=\"%s\"} %lld\n",
 		    key, (long long)json_integer_value(v));
-	status_metric(out, "warmd_campaign_jobs", "gauge", "Jobs of each live campaign"
+	figures_metric(out, "warmd_campaign_jobs", "gauge",
+	    "Jobs of each live campaign"
 	    " (or done within a day) by status.");
 	json_array_foreach(live, i, c)
 		for (size_t k = 0; k < 5; k++) {
@@ -295,7 +303,7 @@ campaign_metrics(struct evbuffer *out)
 			    jstates[k], (long long)jint(json_object_get(c,
 			    "jobs"), jstates[k]));
 		}
-	status_metric(out, "warmd_campaign_placement", "gauge", "Done scenario jobs"
+	figures_metric(out, "warmd_campaign_placement", "gauge", "Done scenario jobs"
 	    " of each live campaign by group (warmed, holdout) and where the"
 	    " letter was found.");
 	json_array_foreach(live, i, c)
@@ -310,7 +318,7 @@ campaign_metrics(struct evbuffer *out)
 				    places[p], (long long)jint(g, places[p]));
 			}
 		}
-	status_metric(out, "warmd_campaign_inbox_ratio", "gauge", "inbox / (inbox +"
+	figures_metric(out, "warmd_campaign_inbox_ratio", "gauge", "inbox / (inbox +"
 	    " spam) of each live campaign by group; absent while both are 0.");
 	json_array_foreach(live, i, c)
 		for (size_t k = 0; k < 2; k++) {
@@ -330,12 +338,12 @@ figures_render_metrics(struct evbuffer *out)
 	if (snap == NULL)
 		return;
 	queue_metrics(out);
-	status_metric(out, "warmd_queue_lag_seconds", "gauge", "How long the oldest"
+	figures_metric(out, "warmd_queue_lag_seconds", "gauge", "How long the oldest"
 	    " job of an active account that may run now has waited.");
 	evbuffer_add_printf(out, "warmd_queue_lag_seconds %.3f\n",
 	    json_number_value(json_object_get(snap, "lag")));
 	campaign_metrics(out);
-	status_metric(out, "warmd_figures_age_seconds", "gauge", "Age of the database"
+	figures_metric(out, "warmd_figures_age_seconds", "gauge", "Age of the database"
 	    " figures above (warmd_queue_jobs, warmd_campaign*, ...).");
 	evbuffer_add_printf(out, "warmd_figures_age_seconds %.3f\n",
 	    figures_age_s());

@@ -35,4 +35,8 @@ void	 figures_label(struct evbuffer *out, const char *s);
 /* Raise a queue alert when the oldest due job has waited over ms (0: never). */
 void	 figures_lag_alert(unsigned ms);
 
+/* The # HELP and # TYPE lines that open a metric (status.c's too). */
+void	 figures_metric(struct evbuffer *out, const char *name,
+	    const char *type, const char *help);
+
 #endif

@@ -180,14 +180,6 @@ status_render_json(struct evbuffer *out, void *arg)
 	json_decref(root);
 }
 
-void
-status_metric(struct evbuffer *out, const char *name, const char *type,
-    const char *help)
-{
-	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-	    name, type);
-}
-
 static void
 jobs_metrics(struct evbuffer *out)
 {
@@ -199,26 +191,26 @@ jobs_metrics(struct evbuffer *out)
 
 	engine_stats(&st);
 	session_counts(counts);
-	status_metric(out, "warmd_sessions", "gauge", "Account sessions by state.");
+	figures_metric(out, "warmd_sessions", "gauge", "Account sessions by state.");
 	for (int i = 0; i < SESS_NSTATES; i++)
 		evbuffer_add_printf(out, "warmd_sessions{state=\"%s\"} %llu\n",
 		    session_state_name((enum sess_state)i),
 		    (unsigned long long)counts[i]);
-	status_metric(out, "warmd_jobs_accounts_held", "gauge",
+	figures_metric(out, "warmd_jobs_accounts_held", "gauge",
 	    "Accounts this process holds a lease on.");
 	evbuffer_add_printf(out, "warmd_jobs_accounts_held %zu\n", st.working);
-	status_metric(out, "warmd_jobs_claims_total", "counter",
+	figures_metric(out, "warmd_jobs_claims_total", "counter",
 	    "Claim statements run.");
 	evbuffer_add_printf(out, "warmd_jobs_claims_total %llu\n",
 	    (unsigned long long)st.claims);
-	status_metric(out, "warmd_jobs_claims_deferred_total", "counter",
+	figures_metric(out, "warmd_jobs_claims_deferred_total", "counter",
 	    "Claims held back while the database queue was backed up.");
 	evbuffer_add_printf(out, "warmd_jobs_claims_deferred_total %llu\n",
 	    (unsigned long long)st.claims_deferred);
-	status_metric(out, "warmd_jobs_claimed_total", "counter", "Jobs claimed.");
+	figures_metric(out, "warmd_jobs_claimed_total", "counter", "Jobs claimed.");
 	evbuffer_add_printf(out, "warmd_jobs_claimed_total %llu\n",
 	    (unsigned long long)st.jobs);
-	status_metric(out, "warmd_jobs_outcomes_total", "counter",
+	figures_metric(out, "warmd_jobs_outcomes_total", "counter",
 	    "Job outcomes written, by kind (fenced: refused, lease lost).");
 	ev[0] = st.done; ev[1] = st.failed; ev[2] = st.retried;
 	ev[3] = st.released; ev[4] = st.deferred; ev[5] = st.fenced;
@@ -226,11 +218,11 @@ jobs_metrics(struct evbuffer *out)
 		evbuffer_add_printf(out,
 		    "warmd_jobs_outcomes_total{outcome=\"%s\"} %llu\n",
 		    ends[i], (unsigned long long)ev[i]);
-	status_metric(out, "warmd_jobs_leases_lost_total", "counter",
+	figures_metric(out, "warmd_jobs_leases_lost_total", "counter",
 	    "Sessions stopped because their account lease was lost.");
 	evbuffer_add_printf(out, "warmd_jobs_leases_lost_total %llu\n",
 	    (unsigned long long)st.lost_leases);
-	status_metric(out, "warmd_jobs_reaped_total", "counter",
+	figures_metric(out, "warmd_jobs_reaped_total", "counter",
 	    "Jobs handled by this process's reaper, by result.");
 	evbuffer_add_printf(out, "warmd_jobs_reaped_total{result=\"requeued\"}"
 	    " %llu\n", (unsigned long long)st.requeued);
@@ -238,7 +230,7 @@ jobs_metrics(struct evbuffer *out)
 	    " %llu\n", (unsigned long long)st.exhausted);
 	evbuffer_add_printf(out, "warmd_jobs_reaped_total{result=\"expired\"}"
 	    " %llu\n", (unsigned long long)st.expired);
-	status_metric(out, "warmd_jobs_listening", "gauge",
+	figures_metric(out, "warmd_jobs_listening", "gauge",
 	    "1 once LISTEN warmd_jobs has taken effect.");
 	evbuffer_add_printf(out, "warmd_jobs_listening %d\n", st.listening);
 }
@@ -249,19 +241,19 @@ planner_metrics(struct evbuffer *out)
 	struct campaign_stats	st;
 
 	campaign_stats(&st);
-	status_metric(out, "warmd_campaign_plans_total", "counter",
+	figures_metric(out, "warmd_campaign_plans_total", "counter",
 	    "Campaign plans completed by this process's planner.");
 	evbuffer_add_printf(out, "warmd_campaign_plans_total %llu\n",
 	    (unsigned long long)st.ticks);
-	status_metric(out, "warmd_campaign_jobs_planned_total", "counter",
+	figures_metric(out, "warmd_campaign_jobs_planned_total", "counter",
 	    "Campaign jobs inserted or rewritten by the planner.");
 	evbuffer_add_printf(out, "warmd_campaign_jobs_planned_total %llu\n",
 	    (unsigned long long)st.planned);
-	status_metric(out, "warmd_campaign_jobs_cancelled_total", "counter",
+	figures_metric(out, "warmd_campaign_jobs_cancelled_total", "counter",
 	    "Pending campaign jobs cancelled by the planner.");
 	evbuffer_add_printf(out, "warmd_campaign_jobs_cancelled_total %llu\n",
 	    (unsigned long long)st.cancelled);
-	status_metric(out, "warmd_campaign_plan_errors_total", "counter",
+	figures_metric(out, "warmd_campaign_plan_errors_total", "counter",
 	    "Planner statements that failed.");
 	evbuffer_add_printf(out, "warmd_campaign_plan_errors_total %llu\n",
 	    (unsigned long long)st.errors);
@@ -273,10 +265,10 @@ alert_metrics(struct evbuffer *out)
 	struct alert_stats	st;
 
 	alert_stats(&st);
-	status_metric(out, "warmd_alerts_enabled", "gauge",
+	figures_metric(out, "warmd_alerts_enabled", "gauge",
 	    "1 when Telegram alerts are configured.");
 	evbuffer_add_printf(out, "warmd_alerts_enabled %d\n", st.enabled);
-	status_metric(out, "warmd_alerts_total", "counter",
+	figures_metric(out, "warmd_alerts_total", "counter",
 	    "Alert events by what became of them.");
 	evbuffer_add_printf(out, "warmd_alerts_total{result=\"raised\"} %llu\n"
 	    "warmd_alerts_total{result=\"sent\"} %llu\n"
@@ -295,30 +287,30 @@ status_render_metrics(struct evbuffer *out, void *arg)
 	const struct reload_result *r = &daemon_state.reload;
 
 	(void)arg;
-	status_metric(out, "warmd_uptime_seconds", "gauge",
+	figures_metric(out, "warmd_uptime_seconds", "gauge",
 	    "Seconds since warmd started.");
 	evbuffer_add_printf(out, "warmd_uptime_seconds %.3f\n", uptime_s());
-	status_metric(out, "warmd_config_generation", "gauge",
+	figures_metric(out, "warmd_config_generation", "gauge",
 	    "Generation of the config in use (1 = as started).");
 	evbuffer_add_printf(out, "warmd_config_generation %u\n",
 	    daemon_state.cfg->generation);
-	status_metric(out, "warmd_config_reloads_total", "counter",
+	figures_metric(out, "warmd_config_reloads_total", "counter",
 	    "Config reloads by result.");
 	evbuffer_add_printf(out, "warmd_config_reloads_total{result=\"ok\"} %u\n",
 	    r->total_ok);
 	evbuffer_add_printf(out,
 	    "warmd_config_reloads_total{result=\"failed\"} %u\n", r->total_failed);
-	status_metric(out, "warmd_config_last_reload_ok", "gauge",
+	figures_metric(out, "warmd_config_last_reload_ok", "gauge",
 	    "1 if the last reload succeeded, 0 if it failed (1 before any).");
 	evbuffer_add_printf(out, "warmd_config_last_reload_ok %d\n", r->ok != 0);
-	status_metric(out, "warmd_postgres_up", "gauge",
+	figures_metric(out, "warmd_postgres_up", "gauge",
 	    "1 when at least one PostgreSQL connection is ready.");
 	evbuffer_add_printf(out, "warmd_postgres_up %d\n",
 	    daemon_state.pg && pg_connections_up(daemon_state.pg) > 0);
-	status_metric(out, "warmd_redis_up", "gauge", "1 when Redis is connected.");
+	figures_metric(out, "warmd_redis_up", "gauge", "1 when Redis is connected.");
 	evbuffer_add_printf(out, "warmd_redis_up %d\n",
 	    daemon_state.redis != NULL && rds_is_up(daemon_state.redis));
-	status_metric(out, "warmd_account_lines", "gauge",
+	figures_metric(out, "warmd_account_lines", "gauge",
 	    "Lines of the account files by outcome of the last load.");
 	evbuffer_add_printf(out, "warmd_account_lines{result=\"loaded\"} %zu\n",
 	    a->loaded);
@@ -326,14 +318,14 @@ status_render_metrics(struct evbuffer *out, void *arg)
 	    a->rejected);
 	evbuffer_add_printf(out, "warmd_account_lines{result=\"duplicate\"} %zu\n",
 	    a->duplicates);
-	status_metric(out, "warmd_account_syncs_total", "counter",
+	figures_metric(out, "warmd_account_syncs_total", "counter",
 	    "Syncs of the account files to the database by result.");
 	evbuffer_add_printf(out, "warmd_account_syncs_total{result=\"ok\"} %u\n",
 	    a->syncs_ok);
 	evbuffer_add_printf(out, "warmd_account_syncs_total{result=\"failed\"} %u\n",
 	    a->syncs_failed);
 	if (a->counted) {
-		status_metric(out, "warmd_accounts", "gauge", "Accounts by status.");
+		figures_metric(out, "warmd_accounts", "gauge", "Accounts by status.");
 		evbuffer_add_printf(out, "warmd_accounts{status=\"active\"} %ld\n",
 		    a->active);
 		evbuffer_add_printf(out, "warmd_accounts{status=\"error\"} %ld\n",

@@ -11,8 +11,5 @@ struct evbuffer;
 void	status_render_json(struct evbuffer *out, void *arg);
 /* Render /metrics as Prometheus text into out (arg unused). */
 void	status_render_metrics(struct evbuffer *out, void *arg);
-/* The # HELP and # TYPE lines that open metric name. */
-void	status_metric(struct evbuffer *out, const char *name, const char *type,
-	    const char *help);
 
 #endif
