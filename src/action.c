@@ -55,6 +55,7 @@ act_status_name(enum act_status s)
 	case ACT_ACCOUNT:	return "account";
 	case ACT_CANCELLED:	return "cancelled";
 	case ACT_SKIPPED:	return "skipped";
+	case ACT_DEFERRED:	return "deferred";
 	}
 	return "?";
 }

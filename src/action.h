@@ -87,6 +87,7 @@ enum act_status {
 	ACT_ACCOUNT,		/* the account cannot log in (status changed) */
 	ACT_CANCELLED,		/* the session was stopped before it ran */
 	ACT_SKIPPED,		/* an earlier step of its job did not succeed */
+	ACT_DEFERRED,		/* a route's circuit is open: later, uncounted */
 };
 
 /* A finished action.  Everything is owned by the session until the
@@ -106,6 +107,7 @@ struct act_result {
 	/* for the job row: what the request really went through */
 	const char		*proxy;		/* redacted, or NULL */
 	const char		*exit_ip;	/* or NULL */
+	unsigned		 defer_ms;	/* ACT_DEFERRED: wait this long */
 };
 
 /* Name of a kind as in jobs.task, and back (-1 when unknown). */

@@ -40,6 +40,8 @@ static const char *const kind_names[ALERT_NKINDS] = {
 	[ALERT_DATABASE] = "database",
 	[ALERT_CAMPAIGN] = "campaigns",
 	[ALERT_QUEUE] = "queue",
+	[ALERT_CIRCUIT] = "circuits",
+	[ALERT_SUMMARY] = "summary",
 	[ALERT_TEST] = "test",
 };
 

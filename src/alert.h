@@ -21,6 +21,8 @@ enum alert_kind {
 	ALERT_DATABASE,		/* PostgreSQL or Redis lost, and back */
 	ALERT_CAMPAIGN,		/* a campaign finished */
 	ALERT_QUEUE,		/* jobs waiting longer than they should */
+	ALERT_CIRCUIT,		/* a proxy's or provider host's circuit opened */
+	ALERT_SUMMARY,		/* the daily summary */
 	ALERT_TEST,		/* warmctl alert-test */
 	ALERT_NKINDS
 };

@@ -136,7 +136,7 @@ static int	check_daily_cap(struct config *, const char *, char *,
 
 static const char *const sections[] = {
 	"warmd", "database", "redis", "accounts", "admin", "http", "session",
-	"jobs", "alerts",
+	"jobs", "alerts", "breaker", "health",
 };
 
 /*
@@ -359,6 +359,47 @@ static const struct cf_key keys[] = {
 	{ "alerts", "database_down_after", CF_DUR, "2m", 0,
 	    F(alerts.database_down_after_ms), 0, 0, DAY, NULL,
 	    "alert when PostgreSQL or Redis has been unreachable this long" },
+	{ "alerts", "summary_hour", CF_INT, "-1", 0,
+	    F(alerts.summary_hour), 0, -1, 23, NULL,
+	    "hour of the day (time_zone) of the daily summary (-1: none)" },
+
+	{ "breaker", "failures", CF_INT, "5", 0,
+	    F(breaker.failures), 0, 0, 100000, NULL,
+	    "consecutive failures that open a proxy's or host's circuit (0: never)" },
+	{ "breaker", "cooldown", CF_DUR, "1m", 0,
+	    F(breaker.cooldown_ms), 0, SEC, DAY, NULL,
+	    "an open circuit lets nothing through this long, then one probe" },
+	{ "breaker", "max_cooldown", CF_DUR, "30m", 0,
+	    F(breaker.max_cooldown_ms), 0, SEC, 7 * DAY, NULL,
+	    "longest wait: each failed probe doubles it up to this" },
+	{ "breaker", "probe_timeout", CF_DUR, "2m", 0,
+	    F(breaker.probe_timeout_ms), 0, SEC, DAY, NULL,
+	    "a probe that has not answered this long is given up" },
+
+	{ "health", "pause_below", CF_INT, "40", 0,
+	    F(health.pause_below), 0, 0, 100, NULL,
+	    "an account whose health score falls below this is paused (0: never)" },
+	{ "health", "half_life", CF_DUR, "6h", 0,
+	    F(health.half_life_ms), 0, MINUTE, 30 * DAY, NULL,
+	    "penalties halve over this time" },
+	{ "health", "login_failure", CF_INT, "20", 0,
+	    F(health.login_failure), 0, 0, 100, NULL,
+	    "penalty of a failed login that was not a wrong password or a challenge" },
+	{ "health", "transient", CF_INT, "4", 0,
+	    F(health.transient), 0, 0, 100, NULL,
+	    "penalty of a job that failed for a passing reason" },
+	{ "health", "send_failure", CF_INT, "10", 0,
+	    F(health.send_failure), 0, 0, 100, NULL,
+	    "penalty of a letter or reply the provider did not take" },
+	{ "health", "spam", CF_INT, "8", 0,
+	    F(health.spam), 0, 0, 100, NULL,
+	    "penalty of a warm-up letter of the account found in Spam" },
+	{ "health", "relief", CF_INT, "10", 0,
+	    F(health.relief), 0, 0, 100, NULL,
+	    "percent of the penalties forgiven by each job done" },
+	{ "health", "cooldown", CF_DUR, "6h", 0,
+	    F(health.cooldown_ms), 0, 0, 30 * DAY, NULL,
+	    "a paused account is tried once more after this (0: only by hand)" },
 };
 
 #undef F

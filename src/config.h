@@ -131,7 +131,26 @@ struct config {
 		unsigned	 window_ms;
 		unsigned	 database_down_after_ms;
 		unsigned	 queue_lag_ms;
+		int		 summary_hour;	/* -1: no daily summary */
 	} alerts;
+
+	struct {
+		int		 failures;	/* 0: breakers off */
+		unsigned	 cooldown_ms;
+		unsigned	 max_cooldown_ms;
+		unsigned	 probe_timeout_ms;
+	} breaker;
+
+	struct {
+		int		 pause_below;	/* 0: never auto-pause */
+		unsigned	 half_life_ms;
+		int		 login_failure;	/* penalty points per event */
+		int		 transient;
+		int		 send_failure;
+		int		 spam;
+		int		 relief;	/* % of penalties forgiven per job done */
+		unsigned	 cooldown_ms;	/* 0: paused until resumed */
+	} health;
 
 	/* Never NULL in a loaded config; empty when there are none. */
 	struct camp_set	*campaigns;

@@ -44,6 +44,10 @@ int	 cmd_validate(struct ctl *, int, char **);
 /* ctl_preflight.c */
 int	 cmd_preflight(struct ctl *, int, char **);
 
+/* ctl_accounts.c */
+int	 cmd_accounts(struct ctl *, int, char **);
+int	 cmd_resume(struct ctl *, int, char **);
+
 /* ctl_alert.c */
 int	 cmd_alert_test(struct ctl *, int, char **);
 

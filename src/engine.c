@@ -31,9 +31,11 @@
 #include "alert.h"
 #include "action.h"
 #include "backoff.h"
+#include "breaker.h"
 #include "caps.h"
 #include "config.h"
 #include "engine.h"
+#include "health.h"
 #include "jobq.h"
 #include "log.h"
 #include "loop.h"
@@ -61,6 +63,7 @@ struct chain {
 	int			 left;		/* steps not reported yet */
 	int			 broken;	/* the rest are skipped */
 	enum act_status		 bad;		/* the first that failed */
+	unsigned		 defer_ms;	/* bad is ACT_DEFERRED */
 	char			*reason;
 	json_t			*result;
 };
@@ -80,6 +83,8 @@ struct work {
 	int			 reserved[ACT_NKINDS];
 	unsigned		 writes;	/* outcome writes unanswered */
 	int			 lost;		/* lease lost: stop, write nothing new */
+	int			 h_transient;	/* a job failed for a passing reason */
+	int			 h_send_failed;	/* letters or replies refused */
 	int			 releasing;
 	uint64_t		 claimed_ms;
 };
@@ -121,6 +126,7 @@ static struct {
 	uint64_t		 renew_sent;
 	struct engine_stats	 st;
 	struct rng		 rng;
+	struct breakers		*breakers;	/* outlive reloads */
 	int			 crash_after_send;	/* test hook */
 } E;
 
@@ -161,7 +167,8 @@ env_new(const struct config *cfg, char *why, size_t len)
 {
 	struct envref	*r = xcalloc(1, sizeof(*r));
 
-	r->env = sess_env_new(cfg, E.curl, E.redis, &E.key, why, len);
+	r->env = sess_env_new(cfg, E.curl, E.redis, &E.key, E.breakers, why,
+	    len);
 	if (r->env == NULL) {
 		free(r);
 		return NULL;
@@ -180,7 +187,34 @@ caps_now(void)
 	return c;
 }
 
-/* ---- tokens --------------------------------------------------------------- */
+/* ---- circuit breakers ------------------------------------------------------ */
+
+static struct brk_conf
+brk_conf_of(const struct config *cfg)
+{
+	struct brk_conf	c;
+
+	c.failures = (unsigned)cfg->breaker.failures;
+	c.cooldown_ms = cfg->breaker.cooldown_ms;
+	c.max_cooldown_ms = cfg->breaker.max_cooldown_ms;
+	c.probe_timeout_ms = cfg->breaker.probe_timeout_ms;
+	return c;
+}
+
+static void
+route_opened(void *arg, enum brk_kind kind, const char *name,
+    unsigned failures, const char *error, uint64_t cooldown_ms)
+{
+	(void)arg;
+	log_warn("jobs: %s %s: circuit open after %u failures (last: %s);"
+	    " its accounts wait %llu s", breaker_kind_name(kind), name,
+	    failures, error, (unsigned long long)(cooldown_ms / 1000));
+	alert_raise(ALERT_CIRCUIT, "%s circuit opened: %s after %u failures"
+	    " in a row (last: %s); its accounts wait, a probe in %llu s",
+	    kind == BRK_PROXY ? "Proxy" : "Provider host", name, failures,
+	    error, (unsigned long long)(cooldown_ms / 1000));
+}
+
 
 /* ---- outcomes ------------------------------------------------------------- */
 
@@ -234,6 +268,7 @@ finish_answered(void *arg, enum jobq_written how)
 		case JOBQ_RETRY: E.st.retried++; break;
 		case JOBQ_RELEASE: E.st.released++; break;
 		case JOBQ_NEXT_DAY: E.st.deferred++; break;
+		case JOBQ_DEFER: E.st.route_waits++; break;
 		}
 		break;
 	case JOBQ_FENCED:
@@ -305,7 +340,7 @@ finish_send(struct finish *f)
 /* Queue the outcome of job j; error and result are copied. */
 static void
 job_end(struct work *w, struct job *j, enum jobq_end end, const char *error,
-    const char *result, const char *proxy, const char *ip)
+    const char *result, const char *proxy, const char *ip, unsigned defer_ms)
 {
 	struct finish	*f = xcalloc(1, sizeof(*f));
 	struct in6_addr	 a6;
@@ -329,6 +364,12 @@ job_end(struct work *w, struct job *j, enum jobq_end end, const char *error,
 		f->o.delay_ms = backoff_seeded_ms(E.cfg->jobs.retry_min_ms,
 		    E.cfg->jobs.retry_max_ms,
 		    (unsigned)(j->attempts > 0 ? j->attempts - 1 : 0), &r);
+	} else if (end == JOBQ_DEFER) {
+		/* Spread the accounts of a route over a tenth more, so they
+		 * do not all come back in the same second. */
+		rng_seed(&r, rng_next(&E.rng), j->id);
+		f->o.delay_ms = defer_ms + (unsigned)rng_range(&r, 0,
+		    defer_ms / 10);
 	}
 	/* A reserved start that did not happen goes back to today's cap. */
 	if (end != JOBQ_DONE && k >= 0 && w->reserved[k] > 0) {
@@ -352,6 +393,8 @@ end_of(enum act_status st)
 		return JOBQ_RETRY;
 	case ACT_PERMANENT:
 		return JOBQ_FAILED;
+	case ACT_DEFERRED:
+		return JOBQ_DEFER;
 	case ACT_ACCOUNT:
 	case ACT_CANCELLED:
 	default:
@@ -365,6 +408,33 @@ end_of(enum act_status st)
 
 /* ---- the session's callbacks -------------------------------------------- */
 
+/* What an action's end says of its account's health (see health.h). */
+static void
+tally(struct work *w, const struct action *a, const struct act_result *r)
+{
+	int	failed = r->status == ACT_TRANSIENT || r->status == ACT_PERMANENT;
+
+	if (r->status == ACT_TRANSIENT)
+		w->h_transient = 1;
+	if (failed && (a->kind == ACT_SEND || a->kind == ACT_REPLY))
+		w->h_send_failed++;
+}
+
+/* A warm-up letter found in Spam counts against its sender. */
+static void
+tally_placement(const struct job *j, json_t *result)
+{
+	struct health_obs	o = { 0 };
+
+	if (strcmp(j->task, "warm_receive") != 0 || !json_is_string(
+	    json_object_get(result, "placement")) || strcmp(json_string_value(
+	    json_object_get(result, "placement")), "spam") != 0)
+		return;
+	o.job_id = j->id;
+	o.spam = 1;
+	health_note(&o);
+}
+
 /* One step of a scenario job ended; the last one ends the job. */
 static void
 chain_step(struct work *w, struct job *j, const struct action *a,
@@ -374,17 +444,21 @@ chain_step(struct work *w, struct job *j, const struct action *a,
 	char		*result;
 
 	steps_record(c->result, a, r);
+	tally(w, a, r);
 	if (r->status != ACT_OK && r->status != ACT_SKIPPED && !c->broken) {
 		c->broken = 1;
 		c->bad = r->status;
+		c->defer_ms = r->defer_ms;
 		c->reason = xasprintf("%s: %s", act_kind_name(a->kind),
 		    r->reason != NULL ? r->reason : act_status_name(r->status));
 	}
 	if (--c->left > 0)
 		return;
+	if (!c->broken)
+		tally_placement(j, c->result);
 	result = json_dumps(c->result, JSON_COMPACT);
 	job_end(w, j, end_of(c->broken ? c->bad : ACT_OK), c->reason, result,
-	    r->proxy, r->exit_ip);
+	    r->proxy, r->exit_ip, c->defer_ms);
 	free(result);
 }
 
@@ -414,12 +488,34 @@ on_action(void *arg, struct session *s, size_t idx, struct action *a,
 		chain_step(w, j, a, r);
 		return;
 	}
+	tally(w, a, r);
 	if (r->data != NULL && (r->status == ACT_OK ||
 	    json_object_size(r->data) > 0))
 		result = json_dumps(r->data, JSON_COMPACT);
 	job_end(w, j, end_of(r->status), r->reason, result, r->proxy,
-	    r->exit_ip);
+	    r->exit_ip, r->defer_ms);
 	free(result);
+}
+
+/* The session's observation; a stopped one says nothing. */
+static void
+note_health(struct work *w, const struct sess_outcome *o)
+{
+	struct health_obs	h = { 0 };
+
+	if (w->lost || (o->error != NULL && strcmp(o->error,
+	    "session stopped") == 0))
+		return;
+	h.account_id = w->account_id;
+	h.login_failed = o->login_failed;
+	h.transient = w->h_transient && !o->login_failed;
+	h.send_failed = w->h_send_failed;
+	h.challenge = o->account_status != NULL &&
+	    strcmp(o->account_status, "suspended") == 0;
+	h.ok = o->ok && o->login != NULL && !w->h_transient;
+	if (h.ok || h.login_failed || h.transient || h.send_failed ||
+	    h.challenge)
+		health_note(&h);
 }
 
 static void
@@ -430,6 +526,7 @@ on_finished(void *arg, struct session *s, const struct sess_outcome *o)
 	w->sess = NULL;
 	w->writes += (unsigned)outcome_session(E.pg, w->account_id, o,
 	    store_answered, w);
+	note_health(w, o);
 	if (o->account_status != NULL)
 		alert_raise(ALERT_ACCOUNT, "%s is %s: %s",
 		    session_account(s)->email, o->account_status,
@@ -493,7 +590,8 @@ static void
 work_give_up(struct work *w, const char *why)
 {
 	for (size_t i = 0; i < w->njobs; i++)
-		job_end(w, &w->jobs[i], JOBQ_RELEASE, why, NULL, NULL, NULL);
+		job_end(w, &w->jobs[i], JOBQ_RELEASE, why, NULL, NULL, NULL,
+		    0);
 	work_settle(w);
 }
 
@@ -507,7 +605,7 @@ chain_start(struct work *w, struct job *j, struct action *acts, char *why,
 	int		 n;
 
 	if ((n = steps_expand(j->task, j->payload, acts, why, len)) <= 0) {
-		job_end(w, j, JOBQ_FAILED, why, NULL, NULL, NULL);
+		job_end(w, j, JOBQ_FAILED, why, NULL, NULL, NULL, 0);
 		return 0;
 	}
 	c->left = n;
@@ -548,7 +646,7 @@ work_start(struct work *w, const int allowed[ACT_NKINDS])
 
 		if (k >= 0 && E.cfg->jobs.daily_cap[k] > 0 && left[k]-- <= 0) {
 			job_end(w, j, JOBQ_NEXT_DAY, "daily cap reached",
-			    NULL, NULL, NULL);
+			    NULL, NULL, NULL, 0);
 			continue;
 		}
 		if (steps_is_scenario(j->task)) {
@@ -557,7 +655,7 @@ work_start(struct work *w, const int allowed[ACT_NKINDS])
 		}
 		if (action_init(a, j->task, j->payload, why, sizeof(why)) ==
 		    -1) {
-			job_end(w, j, JOBQ_FAILED, why, NULL, NULL, NULL);
+			job_end(w, j, JOBQ_FAILED, why, NULL, NULL, NULL, 0);
 			continue;
 		}
 		if (a->kind == ACT_SEND || a->kind == ACT_REPLY) {
@@ -919,6 +1017,7 @@ engine_start(const struct config *cfg, struct pg_pool *pg, struct rds *redis,
     struct curlev *curl, char *why, size_t len)
 {
 	struct event_base	*base = loop_base();
+	struct brk_conf		 bc;
 	char			 host[128];
 	const char		*hook;
 
@@ -932,8 +1031,12 @@ engine_start(const struct config *cfg, struct pg_pool *pg, struct rds *redis,
 	E.curl = curl;
 	if (secret_key_load(cfg->accounts.key_file, &E.key, why, len) < 0)
 		return -1;
+	bc = brk_conf_of(cfg);
+	E.breakers = breakers_new(&bc, route_opened, NULL);
 	if ((E.cur = env_new(cfg, why, len)) == NULL) {
 		secret_key_wipe(&E.key);
+		breakers_free(E.breakers);
+		E.breakers = NULL;
 		return -1;
 	}
 	if (gethostname(host, sizeof(host)) != 0)
@@ -969,6 +1072,7 @@ void
 engine_reconfigure(struct config *ncfg, struct config *ocfg)
 {
 	struct envref	*old = E.cur, *nr;
+	struct brk_conf	 bc = brk_conf_of(ncfg);
 	char		 why[256];
 
 	if (!E.started) {
@@ -976,6 +1080,7 @@ engine_reconfigure(struct config *ncfg, struct config *ocfg)
 		return;
 	}
 	E.cfg = ncfg;
+	breakers_configure(E.breakers, &bc);
 	/*
 	 * The current env reads the config it was built from.  When an
 	 * earlier reload failed to build a new env, that is an older config
@@ -1093,7 +1198,15 @@ engine_free(void)
 		free(r);
 	}
 	secret_key_wipe(&E.key);
+	breakers_free(E.breakers);
+	E.breakers = NULL;
 	E.started = 0;
+}
+
+struct breakers *
+engine_breakers(void)
+{
+	return E.breakers;
 }
 
 const char *

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct breakers;
 struct config;
 struct curlev;
 struct pg_pool;
@@ -23,6 +24,7 @@ struct engine_stats {
 	uint64_t	accounts;	/* accounts leased */
 	uint64_t	jobs;		/* jobs claimed */
 	uint64_t	done, failed, retried, released, deferred;
+	uint64_t	route_waits;	/* deferred: a circuit was open */
 	uint64_t	fenced;		/* outcomes refused: lease lost */
 	uint64_t	lost_leases;	/* sessions stopped: lease lost */
 	uint64_t	requeued, exhausted, expired;	/* by the reaper */
@@ -52,5 +54,7 @@ void	 engine_free(void);
 const char *engine_worker_id(void);
 /* Counters for /status and /metrics; zeros before engine_start. */
 void	 engine_stats(struct engine_stats *st);
+/* The circuit breakers of the process (NULL before engine_start). */
+struct breakers *engine_breakers(void);
 
 #endif

@@ -85,8 +85,9 @@ enum {
  * One statement for every ending, so the fence (lease_owner, status) and
  * the last_update trigger apply to all of them.  x computes the new
  * status once: a retry past max_attempts or past the deadline fails with
- * the reason saying so.  A release or a next-day defer gives the attempt
- * back: it was counted at the claim but never really ran.
+ * the reason saying so.  A release or a defer (to the next day, or while
+ * a route's circuit is open) gives the attempt back: it was counted at
+ * the claim but never really ran.
  */
 static const char finish_sql[] =
     "UPDATE jobs j SET status = x.st,"
@@ -95,10 +96,11 @@ static const char finish_sql[] =
     " finished_at = CASE WHEN x.st IN ('done', 'failed') THEN now() END,"
     " run_after = CASE $3::text"
     "  WHEN 'retry' THEN now() + $6::bigint * interval '1 millisecond'"
+    "  WHEN 'defer' THEN now() + $6::bigint * interval '1 millisecond'"
     "  WHEN 'next_day' THEN (date_trunc('day', now() AT TIME ZONE $9::text)"
     "   + interval '1 day') AT TIME ZONE $9::text"
     "  ELSE j.run_after END,"
-    " attempts = CASE WHEN $3::text IN ('release', 'next_day')"
+    " attempts = CASE WHEN $3::text IN ('release', 'next_day', 'defer')"
     "  THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,"
     " lease_owner = NULL, lease_until = NULL,"
     " proxy = COALESCE($7::text, j.proxy),"
@@ -320,6 +322,7 @@ static const char *const end_names[] = {
 	[JOBQ_RETRY] = "retry",
 	[JOBQ_RELEASE] = "release",
 	[JOBQ_NEXT_DAY] = "next_day",
+	[JOBQ_DEFER] = "defer",
 };
 
 struct finish_req {
@@ -404,10 +407,11 @@ static const char finish_many_sql[] =
     " finished_at = CASE WHEN y.st IN ('done', 'failed') THEN now() END,"
     " run_after = CASE y.e"
     "  WHEN 'retry' THEN now() + y.d * interval '1 millisecond'"
+    "  WHEN 'defer' THEN now() + y.d * interval '1 millisecond'"
     "  WHEN 'next_day' THEN (date_trunc('day', now() AT TIME ZONE y.tz)"
     "   + interval '1 day') AT TIME ZONE y.tz"
     "  ELSE j.run_after END,"
-    " attempts = CASE WHEN y.e IN ('release', 'next_day')"
+    " attempts = CASE WHEN y.e IN ('release', 'next_day', 'defer')"
     "  THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,"
     " lease_owner = NULL, lease_until = NULL,"
     " proxy = COALESCE(y.p, j.proxy), ip = COALESCE(y.ip, j.ip)"

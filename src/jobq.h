@@ -69,13 +69,14 @@ enum jobq_end {
 	JOBQ_RETRY,		/* back to new after delay_ms; failed past max_attempts or the deadline */
 	JOBQ_RELEASE,		/* back to new now; this attempt not counted */
 	JOBQ_NEXT_DAY,		/* back to new at the next midnight of the time zone; not counted */
+	JOBQ_DEFER,		/* back to new after delay_ms; not counted */
 };
 
 struct jobq_outcome {
 	enum jobq_end	 end;
 	const char	*result;	/* JSON text or NULL */
 	const char	*error;		/* readable, or NULL */
-	unsigned	 delay_ms;	/* JOBQ_RETRY */
+	unsigned	 delay_ms;	/* JOBQ_RETRY, JOBQ_DEFER */
 	const char	*proxy;		/* redacted, or NULL */
 	const char	*ip;		/* exit address, or NULL */
 	const char	*time_zone;	/* JOBQ_NEXT_DAY */

@@ -33,6 +33,7 @@
 #include "daemon.h"
 #include "engine.h"
 #include "figures.h"
+#include "health.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
@@ -219,6 +220,7 @@ reload(void)
 	campaign_reconfigure(ncfg);
 	alert_configure(ncfg, daemon_state.curl);
 	figures_lag_alert(ncfg->alerts.queue_lag_ms);
+	health_configure(ncfg, daemon_state.pg);
 	engine_reconfigure(ncfg, ocfg);
 	(void)apply_logging(ncfg);
 	daemon_state.reload.ok = 1;
@@ -452,6 +454,7 @@ start_clients(const struct config *cfg)
 	}
 	alert_configure(cfg, daemon_state.curl);
 	figures_lag_alert(cfg->alerts.queue_lag_ms);
+	health_configure(cfg, daemon_state.pg);
 	if (daemon_state.redis != NULL)
 		rds_set_state_cb(daemon_state.redis, redis_state, NULL);
 	if (cfg->admin.enabled) {
@@ -476,6 +479,7 @@ stop_clients(void)
 {
 	campaign_stop();
 	engine_free();
+	health_shutdown();
 	alert_shutdown();
 	outage_free(&pg_outage);
 	outage_free(&redis_outage);

@@ -29,6 +29,7 @@ struct sess_env {
 	struct rds		*redis;
 	const struct secret_key	*key;
 	struct proxycap		*proxies;
+	struct breakers		*breakers;	/* the owner's, or NULL */
 	size_t			 active;
 };
 
@@ -96,6 +97,10 @@ struct session {
 	struct pcap_waiter	 waiter;
 	int			 holds_slot;
 	char			*exit_ip;
+	/* a route's circuit is open: what is left waits this long */
+	unsigned		 route_wait_ms;
+	int			 route_refused;	/* the last request never left */
+	char			*route_host;	/* of the request in flight */
 
 	/* provider session */
 	struct mailru_ctx	 ctx;

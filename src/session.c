@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "account.h"
+#include "breaker.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -103,12 +104,14 @@ sess_change(struct session *s, enum sess_state st)
 
 struct sess_env *
 sess_env_new(const struct config *cfg, struct curlev *curl, struct rds *redis,
-    const struct secret_key *key, char *why, size_t len)
+    const struct secret_key *key, struct breakers *breakers, char *why,
+    size_t len)
 {
 	struct sess_env	*env;
 
 	env = xcalloc(1, sizeof(*env));
 	env->cfg = cfg;
+	env->breakers = breakers;
 	env->redis = redis;
 	env->key = key;
 	if (shttp_conf_init(&env->http, cfg, curl) == -1) {
@@ -282,6 +285,95 @@ session_account(const struct session *s)
 	return s->acct;
 }
 
+/* ---- routes: the circuit breakers ----------------------------------------- */
+
+/* The provider host of url ("e.mail.ru"), or NULL. */
+static char *
+url_host(const char *url)
+{
+	CURLU	*u = curl_url();
+	char	*host = NULL, *copy = NULL;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		copy = xstrdup(host);
+		curl_free(host);
+	}
+	curl_url_cleanup(u);
+	return copy;
+}
+
+/*
+ * Whether a request to host may go now.  When the proxy's or the host's
+ * circuit is open the session stops here: what it has left goes back to
+ * the queue for as long as the route stays shut, without an attempt.
+ */
+static uint64_t
+route_wait(struct session *s, const char *host, const char **which)
+{
+	struct breakers	*b = s->env->breakers;
+	uint64_t	 now = loop_now_ms(), wp = 0, wh;
+
+	if (s->has_proxy)
+		wp = breaker_wait(b, BRK_PROXY, s->proxy_shown, now);
+	wh = breaker_wait(b, BRK_HOST, host, now);
+	if (wp == 0 && wh == 0) {
+		if (s->has_proxy)
+			breaker_admit(b, BRK_PROXY, s->proxy_shown, now);
+		breaker_admit(b, BRK_HOST, host, now);
+		return 0;
+	}
+	*which = wp >= wh ? "proxy" : "host";
+	return wp >= wh ? wp : wh;
+}
+
+static void
+route_shut(struct session *s, uint64_t wait)
+{
+	/* A little more than the cooldown, so the probe goes first. */
+	if (wait < 1000)
+		wait = 1000;
+	if (wait > s->route_wait_ms)
+		s->route_wait_ms = (unsigned)(wait + wait / 10);
+}
+
+/* What a reply says about its routes: the proxy, then the host. */
+static void
+route_report(struct session *s, const char *host, const struct shttp_resp *r)
+{
+	struct breakers	*b = s->env->breakers;
+	uint64_t	 now = loop_now_ms(), wait = 0;
+	char		 code[32];
+	const char	*err = NULL;
+
+	if (b == NULL || r->too_big)
+		return;
+	if (s->has_proxy) {
+		breaker_report(b, BRK_PROXY, s->proxy_shown,
+		    r->proxy_failed ? r->error : NULL, now);
+		wait = breaker_wait(b, BRK_PROXY, s->proxy_shown, now);
+	}
+	/* Through a failed proxy nothing is known of the host. */
+	if (!r->proxy_failed && host != NULL) {
+		if (r->rc != CURLE_OK)
+			err = r->error;
+		else if (r->code >= 500) {
+			snprintf(code, sizeof(code), "HTTP %ld", r->code);
+			err = code;
+		}
+		breaker_report(b, BRK_HOST, host, err, now);
+		if (err != NULL) {
+			uint64_t wh = breaker_wait(b, BRK_HOST, host, now);
+
+			if (wh > wait)
+				wait = wh;
+		}
+	}
+	/* The failure that opened a route does not burn its job either. */
+	if ((r->proxy_failed || err != NULL) && wait > 0)
+		route_shut(s, wait);
+}
+
 static void
 on_http(void *arg, const struct shttp_resp *r)
 {
@@ -291,6 +383,9 @@ on_http(void *arg, const struct shttp_resp *r)
 	s->raw = NULL;
 	if (r->rc == CURLE_OK && s->has_proxy)
 		proxycap_worked(s->env->proxies, s->proxy_key);
+	route_report(s, s->route_host, r);
+	free(s->route_host);
+	s->route_host = NULL;
 	fn(s, r);
 }
 
@@ -298,8 +393,33 @@ void
 sess_http(struct session *s, struct mailru_req *req, sess_raw_fn *fn)
 {
 	struct shttp_resp	r;
+	char			*host, msg[256];
+	const char		*which = NULL;
+	uint64_t		 wait;
 
 	s->raw = fn;
+	s->route_refused = 0;
+	host = req != NULL && s->env->breakers != NULL ? url_host(req->url) :
+	    NULL;
+	if (host != NULL && (wait = route_wait(s, host, &which)) > 0) {
+		snprintf(msg, sizeof(msg), "%s %s: circuit open, next try in"
+		    " %llu s", which, strcmp(which, "proxy") == 0 ?
+		    s->proxy_shown : host,
+		    (unsigned long long)((wait + 999) / 1000));
+		free(host);
+		mailru_req_free(req);
+		route_shut(s, wait);
+		s->route_refused = 1;
+		memset(&r, 0, sizeof(r));
+		r.rc = CURLE_COULDNT_CONNECT;
+		r.error = msg;
+		r.body = "";
+		s->raw = NULL;
+		fn(s, &r);
+		return;
+	}
+	free(s->route_host);
+	s->route_host = host;
 	if (req == NULL || shttp_start(s->http, req, on_http, s) == -1) {
 		memset(&r, 0, sizeof(r));
 		r.rc = CURLE_FAILED_INIT;
@@ -329,6 +449,11 @@ sess_net_failed(struct session *s, const struct shttp_resp *r,
 		return;
 	}
 	s->out.transient = 1;
+	if (s->route_refused) {
+		/* Not a failure of its own: the circuit is open. */
+		s->error = xasprintf("%s: %s", what, r->error);
+		return;
+	}
 	if (r->proxy_failed && s->has_proxy) {
 		proxycap_failed(s->env->proxies, s->proxy_key, loop_now_ms());
 		failing = proxycap_failing_for(s->env->proxies, s->proxy_key,
@@ -576,6 +701,8 @@ sess_login_failed(struct session *s, enum login_end how, const char *why)
 		return;
 	case LOGIN_TRANSIENT:
 		s->out.transient = 1;
+		/* A shut route is not the account's failure. */
+		s->out.login_failed = s->route_wait_ms == 0;
 		break;
 	case LOGIN_ERROR:
 		s->out.account_status = "error";
@@ -648,6 +775,11 @@ act_finish(struct session *s, enum act_status st, const char *fmt, ...)
 	va_list		 ap;
 	int		 fatal;
 
+	/* A route shut under it: not the action's failure, and uncounted. */
+	if (st == ACT_TRANSIENT && s->route_wait_ms > 0) {
+		st = ACT_DEFERRED;
+		s->res.defer_ms = s->route_wait_ms;
+	}
 	s->res.status = st;
 	if (fmt != NULL && st != ACT_OK) {
 		free(s->res.reason);
@@ -666,7 +798,8 @@ act_finish(struct session *s, enum act_status st, const char *fmt, ...)
 	act_result_init(&s->res);
 	s->cur++;
 	/* Without a working login or network, the rest cannot run either. */
-	fatal = st == ACT_ACCOUNT || (st == ACT_TRANSIENT && s->error != NULL);
+	fatal = st == ACT_ACCOUNT || st == ACT_DEFERRED ||
+	    (st == ACT_TRANSIENT && s->error != NULL);
 	if (fatal || s->aborted) {
 		sess_change(s, s->logged_in && !fatal ? SESS_SAVE : SESS_DONE);
 		return;
@@ -749,6 +882,7 @@ session_free(void *arg)
 		free(s->proxy_key);
 	}
 	free(s->proxy_shown);
+	free(s->route_host);
 	free(s->exit_ip);
 	forget_tokens(s);
 	json_decref(s->marks);
@@ -792,7 +926,9 @@ enter_done(struct session *s)
 		act_result_init(&r);
 		r.status = s->aborted ? ACT_CANCELLED :
 		    s->out.account_status != NULL && !s->out.transient ?
-		    ACT_ACCOUNT : ACT_TRANSIENT;
+		    ACT_ACCOUNT : s->route_wait_ms > 0 ? ACT_DEFERRED :
+		    ACT_TRANSIENT;
+		r.defer_ms = r.status == ACT_DEFERRED ? s->route_wait_ms : 0;
 		r.reason = xstrdup(why);
 		r.proxy = s->proxy_shown;
 		r.exit_ip = s->exit_ip;
@@ -807,6 +943,7 @@ enter_done(struct session *s)
 	s->out.error = s->aborted ? "session stopped" : s->error;
 	s->out.exit_ip = s->exit_ip;
 	s->out.logins = s->logins;
+	s->out.defer_ms = s->route_wait_ms;
 	s->out.requests = s->http != NULL ? shttp_requests(s->http) : 0;
 	if (s->out.account_status == NULL && s->error == NULL &&
 	    s->logged_in)

@@ -15,6 +15,7 @@
 #include "action.h"
 
 struct account;
+struct breakers;
 struct config;
 struct curlev;
 struct rds;
@@ -49,6 +50,8 @@ struct sess_outcome {
 	const char	*proxy;		/* redacted proxy used, or NULL */
 	const char	*exit_ip;	/* or NULL */
 	unsigned	 logins;	/* password logins made */
+	int		 login_failed;	/* a login failed for a passing reason */
+	unsigned	 defer_ms;	/* > 0: a route's circuit is open */
 	unsigned	 requests;
 };
 
@@ -64,11 +67,13 @@ struct sess_owner {
 
 /*
  * What sessions of one process share, from cfg (which must outlive it);
- * redis may be NULL (no cache).  NULL with a message in why on a bad entry.
+ * redis may be NULL (no cache), breakers NULL (no circuit breakers; they
+ * outlive reloads, so the owner keeps them).  NULL with a message in why
+ * on a bad entry.
  */
 struct sess_env *sess_env_new(const struct config *cfg, struct curlev *curl,
-	    struct rds *redis, const struct secret_key *key, char *why,
-	    size_t len);
+	    struct rds *redis, const struct secret_key *key,
+	    struct breakers *breakers, char *why, size_t len);
 /* Free; every session must be gone. */
 void	 sess_env_free(struct sess_env *env);
 /* Sessions of env not yet finished. */

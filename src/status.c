@@ -23,6 +23,7 @@
 #include "redis.h"
 #include "session.h"
 #include "alert.h"
+#include "breaker.h"
 #include "status.h"
 
 static const char *
@@ -110,10 +111,11 @@ jobs_json(void)
 	    "accounts_claimed", (json_int_t)st.accounts,
 	    "jobs_claimed", (json_int_t)st.jobs);
 	json_object_set_new(o, "outcomes", json_pack("{s:I, s:I, s:I, s:I,"
-	    " s:I, s:I}", "done", (json_int_t)st.done, "failed",
+	    " s:I, s:I, s:I}", "done", (json_int_t)st.done, "failed",
 	    (json_int_t)st.failed, "retried", (json_int_t)st.retried,
 	    "released", (json_int_t)st.released, "deferred",
-	    (json_int_t)st.deferred, "fenced", (json_int_t)st.fenced));
+	    (json_int_t)st.deferred, "fenced", (json_int_t)st.fenced,
+	    "route_wait", (json_int_t)st.route_waits));
 	json_object_set_new(o, "leases_lost", json_integer(
 	    (json_int_t)st.lost_leases));
 	json_object_set_new(o, "reaped", json_pack("{s:I, s:I, s:I}",
@@ -140,6 +142,38 @@ campaigns_json(void)
 	    " s:I}", "plans", (json_int_t)st.ticks, "jobs_planned",
 	    (json_int_t)st.planned, "jobs_cancelled", (json_int_t)st.cancelled,
 	    "errors", (json_int_t)st.errors, "live", (json_int_t)st.live));
+	return o;
+}
+
+static void
+route_json(void *arg, const struct brk_view *v)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:i, s:f, s:f,"
+	    " s:i, s:s?}", "kind", breaker_kind_name(v->kind), "name", v->name,
+	    "state", breaker_state_name(v->state), "failures", (int)v->failures,
+	    "retry_in_s", (double)v->wait_ms / 1000.0, "open_for_s",
+	    (double)v->open_for_ms / 1000.0, "probes_failed",
+	    (int)v->probes_failed, "last_error", v->last_error));
+}
+
+/* Routes with failures or an open circuit; counts by kind and state. */
+static json_t *
+breakers_json(void)
+{
+	struct breakers	*b = engine_breakers();
+	uint64_t	 n[BRK_NKINDS][BRK_NSTATES], opened[BRK_NKINDS];
+	json_t		*o = json_object(), *routes = json_array(), *k;
+
+	breakers_counts(b, n, opened);
+	for (int i = 0; i < BRK_NKINDS; i++) {
+		k = json_pack("{s:I, s:I, s:I}", "open",
+		    (json_int_t)n[i][BRK_OPEN], "half_open",
+		    (json_int_t)n[i][BRK_HALF_OPEN], "opened_total",
+		    (json_int_t)opened[i]);
+		json_object_set_new(o, breaker_kind_name((enum brk_kind)i), k);
+	}
+	breakers_each(b, loop_now_ms(), route_json, routes);
+	json_object_set_new(o, "routes", routes);
 	return o;
 }
 
@@ -172,6 +206,7 @@ status_render_json(struct evbuffer *out, void *arg)
 	json_object_set_new(root, "jobs", jobs_json());
 	json_object_set_new(root, "queue", figures_queue_json());
 	json_object_set_new(root, "campaigns", campaigns_json());
+	json_object_set_new(root, "circuits", breakers_json());
 	json_object_set_new(root, "figures_age_s", figures_age_s() < 0 ?
 	    json_null() : json_real(figures_age_s()));
 	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -186,8 +221,8 @@ jobs_metrics(struct evbuffer *out)
 	struct engine_stats	 st;
 	uint64_t		 counts[SESS_NSTATES];
 	static const char *const ends[] = { "done", "failed", "retried",
-	    "released", "deferred", "fenced" };
-	uint64_t		 ev[6];
+	    "released", "deferred", "fenced", "route_wait" };
+	uint64_t		 ev[7];
 
 	engine_stats(&st);
 	session_counts(counts);
@@ -214,7 +249,8 @@ jobs_metrics(struct evbuffer *out)
 	    "Job outcomes written, by kind (fenced: refused, lease lost).");
 	ev[0] = st.done; ev[1] = st.failed; ev[2] = st.retried;
 	ev[3] = st.released; ev[4] = st.deferred; ev[5] = st.fenced;
-	for (size_t i = 0; i < 6; i++)
+	ev[6] = st.route_waits;
+	for (size_t i = 0; i < 7; i++)
 		evbuffer_add_printf(out,
 		    "warmd_jobs_outcomes_total{outcome=\"%s\"} %llu\n",
 		    ends[i], (unsigned long long)ev[i]);
@@ -257,6 +293,52 @@ planner_metrics(struct evbuffer *out)
 	    "Planner statements that failed.");
 	evbuffer_add_printf(out, "warmd_campaign_plan_errors_total %llu\n",
 	    (unsigned long long)st.errors);
+}
+
+static void
+route_metric(void *arg, const struct brk_view *v)
+{
+	struct evbuffer	*out = arg;
+
+	if (v->state == BRK_CLOSED)
+		return;
+	evbuffer_add_printf(out, "warmd_circuit_open{kind=\"%s\",route=\"",
+	    breaker_kind_name(v->kind));
+	figures_label(out, v->name);
+	evbuffer_add_printf(out, "\",state=\"%s\"} 1\n",
+	    breaker_state_name(v->state));
+}
+
+/*
+ * Only routes that are not closed get a series of their own: a pool of
+ * thousands of proxies is mostly healthy, and their names would be
+ * thousands of series saying nothing.
+ */
+static void
+breaker_metrics(struct evbuffer *out)
+{
+	struct breakers	*b = engine_breakers();
+	uint64_t	 n[BRK_NKINDS][BRK_NSTATES], opened[BRK_NKINDS];
+
+	breakers_counts(b, n, opened);
+	figures_metric(out, "warmd_circuits", "gauge",
+	    "Proxies and provider hosts whose circuit is open or half-open.");
+	for (int i = 0; i < BRK_NKINDS; i++)
+		for (int st = BRK_OPEN; st < BRK_NSTATES; st++)
+			evbuffer_add_printf(out, "warmd_circuits{kind=\"%s\","
+			    "state=\"%s\"} %llu\n",
+			    breaker_kind_name((enum brk_kind)i),
+			    breaker_state_name((enum brk_state)st),
+			    (unsigned long long)n[i][st]);
+	figures_metric(out, "warmd_circuit_opened_total", "counter",
+	    "Times a closed circuit opened.");
+	for (int i = 0; i < BRK_NKINDS; i++)
+		evbuffer_add_printf(out, "warmd_circuit_opened_total{kind=\"%s\"}"
+		    " %llu\n", breaker_kind_name((enum brk_kind)i),
+		    (unsigned long long)opened[i]);
+	figures_metric(out, "warmd_circuit_open", "gauge",
+	    "1 per route whose circuit is not closed.");
+	breakers_each(b, loop_now_ms(), route_metric, out);
 }
 
 static void
@@ -334,6 +416,7 @@ status_render_metrics(struct evbuffer *out, void *arg)
 		    a->suspended);
 	}
 	jobs_metrics(out);
+	breaker_metrics(out);
 	alert_metrics(out);
 	planner_metrics(out);
 	figures_render_metrics(out);

@@ -51,7 +51,6 @@ static int	cmd_migrate(struct ctl *, int, char **);
 static int	cmd_keygen(struct ctl *, int, char **);
 static int	cmd_import(struct ctl *, int, char **);
 static int	cmd_check_config(struct ctl *, int, char **);
-static int	cmd_accounts(struct ctl *, int, char **);
 static int	cmd_import_session(struct ctl *, int, char **);
 static int	cmd_set_auth(struct ctl *, int, char **);
 static int	cmd_version(struct ctl *, int, char **);
@@ -67,8 +66,11 @@ static const struct command commands[] = {
 	    cmd_import },
 	{ "check-config", "", "check the config and account files (no database)",
 	    cmd_check_config },
-	{ "accounts", "[--status active|error|suspended]",
-	    "list accounts (secrets never shown)", cmd_accounts },
+	{ "accounts", "[--status active|error|suspended] [--json]",
+	    "list accounts with health and reason (secrets never shown)",
+	    cmd_accounts },
+	{ "resume", "EMAIL...|--all-reason TEXT",
+	    "put paused or failed accounts back to work", cmd_resume },
 	{ "import-session", "EMAIL FILE|-",
 	    "store a browser's cookie export as the account's session",
 	    cmd_import_session },
@@ -438,78 +440,6 @@ out:
 	errlist_clear(&errs);
 	errlist_clear(&warns);
 	return rv;
-}
-
-/* A stored proxy URI with its password hidden; malloc'd. */
-static char *
-proxy_for_display(const char *uri)
-{
-	struct proxy	 p;
-	const char	*why;
-	char		*s;
-
-	if (proxy_parse(uri, NULL, &p, &why) == -1)
-		return xstrdup("(unparsable proxy)");
-	s = proxy_redacted(&p);
-	proxy_clear(&p);
-	return s;
-}
-
-static int
-cmd_accounts(struct ctl *c, int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "status", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char	*status = NULL, *params[1];
-	PGconn		*conn;
-	PGresult	*res;
-	int		 ch;
-
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+s:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			status = optarg;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc || (status != NULL &&
-	    strcmp(status, "active") != 0 && strcmp(status, "error") != 0 &&
-	    strcmp(status, "suspended") != 0)) {
-		fprintf(stderr, "usage: warmctl accounts "
-		    "[--status active|error|suspended]\n");
-		return EXIT_USAGE;
-	}
-	if ((conn = db_connect(c)) == NULL)
-		return 1;
-	params[0] = status;
-	res = PQexecParams(conn, "SELECT email, status, status_reason,"
-	    " proxy_uri FROM accounts WHERE $1::text IS NULL OR status = $1"
-	    " ORDER BY email", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "warmctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
-		PQfinish(conn);
-		return 1;
-	}
-	printf("%-40s %-10s %-30s %s\n", "EMAIL", "STATUS", "PROXY", "REASON");
-	for (int i = 0; i < PQntuples(res); i++) {
-		char	*proxy = NULL;
-
-		if (!PQgetisnull(res, i, 3))
-			proxy = proxy_for_display(PQgetvalue(res, i, 3));
-		printf("%-40s %-10s %-30s %s\n", PQgetvalue(res, i, 0),
-		    PQgetvalue(res, i, 1), proxy != NULL ? proxy : "-",
-		    PQgetisnull(res, i, 2) ? "-" : PQgetvalue(res, i, 2));
-		free(proxy);
-	}
-	PQclear(res);
-	PQfinish(conn);
-	return 0;
 }
 
 /* Browser exports are small; a bound keeps a wrong file from eating memory. */

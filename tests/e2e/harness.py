@@ -469,14 +469,16 @@ class _Proxy:
     def _argv(self):
         raise NotImplementedError
 
-    def start(self, timeout=10, attempts=3):
+    def start(self, timeout=10, attempts=3, port=None):
+        """Start on a free port, or on port (a restart where clients
+        already point)."""
         if not os.access(self.binary, os.X_OK):
             raise RuntimeError("%s is not installed (Debian package: %s)"
                                % (self.binary, self.package))
         for attempt in range(attempts):
             # free_port() can race with another program taking the port:
             # then the proxy exits at once and a new port is tried.
-            self.port = free_port()
+            self.port = port or free_port()
             self._out = open(self.logpath, "ab")
             self.proc = subprocess.Popen(self._argv(), stdout=self._out, stderr=self._out,
                                          stdin=subprocess.DEVNULL)

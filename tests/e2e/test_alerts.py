@@ -4,64 +4,14 @@ daemon for accounts that stop working and for campaigns that finish,
 folding within the window, retry after Telegram failures, and no secret
 in any message or log."""
 
-import http.server
-import json
-import threading
 import time
-import urllib.parse
 
 import pytest
 
 import harness
+from botlib import BotAPI, CHAT, TOKEN, alerts_conf
 from jobslib import JobsEnv
 from scenlib import ScenEnv, moscow_today
-
-TOKEN = "123456:SECRET-bot-token-xyz"
-CHAT = "-1001234"
-
-
-class BotAPI:
-    """sendMessage recorder; fail is a list of statuses answered first
-    (500, 429...) before 200s."""
-
-    def __init__(self, fail=()):
-        self.messages, self.requests, self.fail = [], [], list(fail)
-        api = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                form = urllib.parse.parse_qs(body.decode())
-                api.requests.append((self.path, form))
-                if api.fail:
-                    code = api.fail.pop(0)
-                    out = {"ok": False, "error_code": code, "description": "busy"}
-                    if code == 429:
-                        out["parameters"] = {"retry_after": 1}
-                else:
-                    code = 200
-                    api.messages.append((self.path, form))
-                    out = {"ok": True, "result": {"message_id": len(api.messages)}}
-                data = json.dumps(out).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = "http://127.0.0.1:%d" % self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def texts(self):
-        return [f["text"][0] for _, f in self.messages]
-
-    def close(self):
-        self.srv.shutdown()
-        self.srv.server_close()
 
 
 @pytest.fixture
@@ -76,11 +26,6 @@ def stop_daemons():
     yield
     while JobsEnv.live:
         JobsEnv.live.pop().stop_all()
-
-
-def alerts_conf(bot, window="3s"):
-    return {"alerts": {"telegram_token": TOKEN, "telegram_chat_id": CHAT,
-                       "telegram_url": bot.url, "window": window}}
 
 
 def test_alert_test_sends_one_message(pg, redis, mailsim, tmp_path, bot):

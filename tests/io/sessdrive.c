@@ -385,7 +385,7 @@ main(int argc, char **argv)
 	if (pg == NULL || curl == NULL || (cfg->redis.enabled &&
 	    redis == NULL))
 		return 1;
-	if ((env = sess_env_new(cfg, curl, redis, &key, err,
+	if ((env = sess_env_new(cfg, curl, redis, &key, NULL, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "sessdrive: %s\n", err);
 		return 2;
