@@ -180,3 +180,11 @@ BEGIN
 	RETURNING a.id, a.email, due.status_reason;
 END
 $$;
+
+-- One daily summary per day in the whole fleet: the process that inserts
+-- the day's row sends it.
+CREATE TABLE daily_summaries (
+	day		date PRIMARY KEY,
+	worker		text NOT NULL,
+	sent_at		timestamptz NOT NULL DEFAULT now()
+);

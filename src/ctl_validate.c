@@ -1,12 +1,16 @@
 /*
  * warmctl validate [FILE|-]: check addresses, one per line, by syntax
- * (addrcheck.c), MX through c-ares (dnsq.c) and an SMTP handshake to the
- * best MX (smtpprobe.c), all at once on the event loop.
+ * (addrcheck.c), MX through c-ares (dnsq.c) and an SMTP handshake
+ * (smtpprobe.c) with the domain's MX addresses in preference order, all
+ * at once on the event loop.
  *
  * Addresses are grouped by domain: one DNS lookup per domain, and per
  * domain at most --per-domain connections at a time, started at least
  * --delay ms apart, each asking up to --batch recipients after a random
- * local part (which, when accepted, makes the domain catch-all).
+ * local part (which, when accepted, makes the domain catch-all).  A
+ * batch whose connection fails before any RCPT is answered moves on to
+ * the next MX address (RFC 5321 5.1); an answered RCPT, 4xx or 5xx, is
+ * the answer about that mailbox and is not asked again elsewhere.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +32,15 @@
 #include "smtpprobe.h"
 #include "xmalloc.h"
 
+/*
+ * MX addresses a batch tries, in preference order, before it is given
+ * up.  RFC 5321 5.1 asks for at least two and allows a limit; five is a
+ * primary and a backup MX, each dual-stack, and one more, while a domain
+ * whose hosts all drop SYNs costs a batch no more than five --timeout
+ * waits.
+ */
+#define VALIDATE_MAX_TRIES	5
+
 enum vclass { V_PENDING, V_VALID, V_INVALID_SYNTAX, V_NO_SUCH_DOMAIN,
 	V_NO_MX, V_MAILBOX_UNKNOWN, V_TEMPORARY, V_CATCH_ALL, V_UNVERIFIED,
 	V_NCLASS };
@@ -45,6 +58,7 @@ struct vitem {
 	enum vclass	 cls;
 	char		 detail[200];
 	struct vdom	*dom;
+	int		 via;		/* dom->dns.addrs answering; -1: none */
 };
 
 struct vdom {
@@ -56,6 +70,9 @@ struct vdom {
 	int			 active;
 	uint64_t		 last_start;
 	struct event		*delay_ev;
+	/* Unreachable in this run: later batches try these last, so a
+	 * dead primary does not cost each of them a --timeout. */
+	unsigned char		 down[DNSQ_MAX_ADDRS];
 	struct vdom		*hnext;
 	struct vdom		*wnext;		/* all domains, for pumping */
 };
@@ -136,7 +153,16 @@ struct vprobe {
 	struct vdom	*dom;
 	struct vitem	*items[SMTPPROBE_MAX_RCPT];
 	int		 n;
+	char		 rnd[32];	/* the random local part */
+	int		 ai;		/* the address being tried */
+	int		 ntried;
+	unsigned char	 tried[DNSQ_MAX_ADDRS];
+	int		 temp;		/* some host said 4xx */
+	char		 fail[200];	/* the last connection failure */
+	struct event	*wait_ev;	/* --delay before the next address */
 };
+
+static void	vp_next(struct vprobe *);
 
 static enum vclass
 rcpt_class(int code, int catch_all)
@@ -148,6 +174,81 @@ rcpt_class(int code, int catch_all)
 	return V_TEMPORARY;
 }
 
+/* The MX host that answered, or the best one if none did. */
+static const char *
+via_name(const struct vitem *it)
+{
+	if (it->via < 0)
+		return it->dom->dns.mx;
+	return it->dom->dns.host[it->via];
+}
+
+static int
+vp_maxtries(const struct vprobe *vp)
+{
+	int	n = vp->dom->dns.naddrs;
+
+	return n < VALIDATE_MAX_TRIES ? n : VALIDATE_MAX_TRIES;
+}
+
+/* The next address to try: the first untried one not known to be down,
+ * else the first untried one; -1 when the cap is reached. */
+static int
+vp_pick(const struct vprobe *vp)
+{
+	int	n = vp_maxtries(vp), pass, i;
+
+	if (vp->ntried >= n)
+		return -1;
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++)
+			if (!vp->tried[i] && (pass || !vp->dom->down[i]))
+				return i;
+	return -1;
+}
+
+static void
+vp_free(struct vprobe *vp)
+{
+	vp->dom->active--;
+	R->active--;
+	if (vp->wait_ev != NULL)
+		event_free(vp->wait_ev);
+	free(vp);
+}
+
+/* Every address failed at the connection level: the batch could not be
+ * asked, unless a host said 4xx (try later). */
+static void
+vp_give_up(struct vprobe *vp)
+{
+	char	buf[200];
+	int	port = R->smtp_port;
+
+	if (vp->ntried <= 1)
+		snprintf(buf, sizeof(buf), "SMTP %.80s:%d: %.100s",
+		    vp->dom->dns.host[vp->ai], port, vp->fail);
+	else
+		snprintf(buf, sizeof(buf), "SMTP: %d MX addresses failed, "
+		    "last %.80s:%d: %.60s", vp->ntried,
+		    vp->dom->dns.host[vp->ai], port, vp->fail);
+	for (int i = 0; i < vp->n; i++)
+		classify(vp->items[i], vp->temp ? V_TEMPORARY : V_UNVERIFIED,
+		    buf);
+	vp_free(vp);
+}
+
+/* Note a connection-level failure of the address being tried. */
+static void
+vp_failed(struct vprobe *vp, int session, const char *detail)
+{
+	if (session == -1)
+		vp->dom->down[vp->ai] = 1;
+	else if (session / 100 == 4)
+		vp->temp = 1;
+	snprintf(vp->fail, sizeof(vp->fail), "%s", detail);
+}
+
 static void
 probe_done(const struct smtpprobe_result *r, void *arg)
 {
@@ -155,10 +256,18 @@ probe_done(const struct smtpprobe_result *r, void *arg)
 	int		 catch_all = r->code[0] / 100 == 2;
 	char		 buf[200];
 
+	if (smtpprobe_conn_failed(r)) {
+		vp_failed(vp, r->session, r->detail);
+		vp_next(vp);
+		pump_all();
+		return;
+	}
+	vp->dom->down[vp->ai] = 0;
 	for (int i = 0; i < vp->n; i++) {
 		struct vitem	*it = vp->items[i];
 		int		 code = r->code[i + 1];
 
+		it->via = vp->ai;
 		if (code != 0) {
 			snprintf(buf, sizeof(buf), "%s%s",
 			    catch_all && code / 100 == 2 ?
@@ -167,7 +276,7 @@ probe_done(const struct smtpprobe_result *r, void *arg)
 			classify(it, rcpt_class(code, catch_all), buf);
 		} else if (r->session == -1) {
 			snprintf(buf, sizeof(buf), "SMTP %.80s:%d: %.100s",
-			    vp->dom->dns.mx, R->smtp_port, r->detail);
+			    via_name(it), R->smtp_port, r->detail);
 			classify(it, V_UNVERIFIED, buf);
 		} else {
 			snprintf(buf, sizeof(buf), "SMTP: %.190s", r->detail);
@@ -175,10 +284,86 @@ probe_done(const struct smtpprobe_result *r, void *arg)
 			    V_UNVERIFIED, buf);
 		}
 	}
-	vp->dom->active--;
-	R->active--;
-	free(vp);
+	vp_free(vp);
 	pump_all();
+}
+
+/* Connect to address vp->ai; -1 if that fails at once. */
+static int
+vp_connect(struct vprobe *vp)
+{
+	struct vdom		*d = vp->dom;
+	struct sockaddr_storage	 ss;
+	char			*rcpts[SMTPPROBE_MAX_RCPT];
+	char			 rbuf[SMTPPROBE_MAX_RCPT][ADDR_MAX_LOCAL +
+				    ADDR_MAX_DOMAIN + 2];
+	int			 n = 0;
+
+	snprintf(rbuf[n], sizeof(rbuf[0]), "%s@%s", vp->rnd, d->name);
+	rcpts[n] = rbuf[n];
+	n++;
+	for (int i = 0; i < vp->n; i++) {
+		snprintf(rbuf[n], sizeof(rbuf[0]), "%s@%s",
+		    vp->items[i]->a.local, d->name);
+		rcpts[n] = rbuf[n];
+		n++;
+	}
+	memcpy(&ss, &d->dns.addrs[vp->ai], sizeof(ss));
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port =
+		    htons((uint16_t)R->smtp_port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port =
+		    htons((uint16_t)R->smtp_port);
+	if (smtpprobe_start((struct sockaddr *)&ss,
+	    ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6), R->helo, R->mail_from, rcpts, n,
+	    R->timeout_ms, probe_done, vp) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+vp_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	vp_next(arg);
+	pump_all();
+}
+
+/*
+ * Connect to the next address, once the domain's --delay since its last
+ * connection has passed (the batch keeps its slot under --per-domain
+ * meanwhile); give up when the cap is reached.  vp may be freed.
+ */
+static void
+vp_next(struct vprobe *vp)
+{
+	struct vdom	*d = vp->dom;
+	uint64_t	 now;
+	int		 ai;
+
+	while ((ai = vp_pick(vp)) != -1) {
+		now = loop_now_ms();
+		if (R->delay_ms > 0 && d->last_start != 0 &&
+		    now < d->last_start + (uint64_t)R->delay_ms) {
+			if (vp->wait_ev == NULL)
+				vp->wait_ev = evtimer_new(loop_base(),
+				    vp_wait_cb, vp);
+			loop_timer_ms(vp->wait_ev,
+			    d->last_start + (uint64_t)R->delay_ms - now);
+			return;
+		}
+		vp->ai = ai;
+		vp->tried[ai] = 1;
+		vp->ntried++;
+		d->last_start = now;
+		if (vp_connect(vp) == 0)
+			return;
+		vp_failed(vp, -1, "cannot connect (socket error)");
+	}
+	vp_give_up(vp);
 }
 
 static void
@@ -196,13 +381,8 @@ pump(struct vdom *d)
 {
 	while (d->resolved && d->next < d->n && d->active < R->per_domain &&
 	    R->active < R->max_conns) {
-		uint64_t		 now = loop_now_ms();
-		struct vprobe		*vp;
-		struct sockaddr_storage	 ss;
-		char			*rcpts[SMTPPROBE_MAX_RCPT];
-		char			 rbuf[SMTPPROBE_MAX_RCPT][ADDR_MAX_LOCAL +
-					    ADDR_MAX_DOMAIN + 2];
-		int			 n = 0;
+		uint64_t	 now = loop_now_ms();
+		struct vprobe	*vp;
 
 		if (R->delay_ms > 0 && d->last_start != 0 &&
 		    now < d->last_start + (uint64_t)R->delay_ms) {
@@ -215,42 +395,14 @@ pump(struct vdom *d)
 		}
 		vp = xcalloc(1, sizeof(*vp));
 		vp->dom = d;
-		snprintf(rbuf[n], sizeof(rbuf[0]), "warmd-probe-%012llx@%s",
-		    (unsigned long long)(rnd_next() & 0xffffffffffffULL),
-		    d->name);
-		rcpts[n] = rbuf[n];
-		n++;
+		snprintf(vp->rnd, sizeof(vp->rnd), "warmd-probe-%012llx",
+		    (unsigned long long)(rnd_next() & 0xffffffffffffULL));
 		while (d->next < d->n && vp->n < R->batch &&
-		    n < SMTPPROBE_MAX_RCPT) {
-			struct vitem *it = d->items[d->next++];
-
-			vp->items[vp->n++] = it;
-			snprintf(rbuf[n], sizeof(rbuf[0]), "%s@%s",
-			    it->a.local, d->name);
-			rcpts[n] = rbuf[n];
-			n++;
-		}
-		memcpy(&ss, &d->dns.addrs[0], sizeof(ss));
-		if (ss.ss_family == AF_INET)
-			((struct sockaddr_in *)&ss)->sin_port =
-			    htons((uint16_t)R->smtp_port);
-		else
-			((struct sockaddr_in6 *)&ss)->sin6_port =
-			    htons((uint16_t)R->smtp_port);
-		d->last_start = now;
+		    vp->n + 1 < SMTPPROBE_MAX_RCPT)
+			vp->items[vp->n++] = d->items[d->next++];
 		d->active++;
 		R->active++;
-		if (smtpprobe_start((struct sockaddr *)&ss,
-		    ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-		    sizeof(struct sockaddr_in6), R->helo, R->mail_from, rcpts,
-		    n, R->timeout_ms, probe_done, vp) == NULL) {
-			for (int i = 0; i < vp->n; i++)
-				classify(vp->items[i], V_UNVERIFIED,
-				    "SMTP: cannot connect (socket error)");
-			d->active--;
-			R->active--;
-			free(vp);
-		}
+		vp_next(vp);
 	}
 }
 
@@ -343,6 +495,7 @@ read_items(FILE *f, struct vitem **out, int *nout)
 		it = &v[n++];
 		memset(it, 0, sizeof(*it));
 		it->line = lineno;
+		it->via = -1;
 		it->text = xstrdup(s);
 		if (why == NULL)
 			addrcheck_parse(s, &it->a, &why);
@@ -396,7 +549,7 @@ print_items(struct vitem *v, int n, int fmt)
 				    v[i].detail);
 			if (v[i].dom != NULL && v[i].dom->dns.mx[0] != '\0')
 				json_object_set_new(o, "mx",
-				    json_string(v[i].dom->dns.mx));
+				    json_string(via_name(&v[i])));
 			json_array_append_new(arr, o);
 		}
 		json_dumpf(arr, stdout, JSON_INDENT(1));

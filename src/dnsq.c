@@ -282,8 +282,10 @@ addr_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	    ares_parse_a_reply(abuf, alen, NULL, a4, &n) == ARES_SUCCESS) {
 		for (i = 0; i < n && e->res.naddrs < DNSQ_MAX_ADDRS; i++) {
 			struct sockaddr_in *sin = (struct sockaddr_in *)
-			    &e->res.addrs[e->res.naddrs++];
+			    &e->res.addrs[e->res.naddrs];
 
+			snprintf(e->res.host[e->res.naddrs++],
+			    sizeof(e->res.host[0]), "%s", e->host);
 			sin->sin_family = AF_INET;
 			sin->sin_addr = a4[i].ipaddr;
 		}
@@ -291,8 +293,10 @@ addr_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	    ares_parse_aaaa_reply(abuf, alen, NULL, a6, &n) == ARES_SUCCESS) {
 		for (i = 0; i < n && e->res.naddrs < DNSQ_MAX_ADDRS; i++) {
 			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)
-			    &e->res.addrs[e->res.naddrs++];
+			    &e->res.addrs[e->res.naddrs];
 
+			snprintf(e->res.host[e->res.naddrs++],
+			    sizeof(e->res.host[0]), "%s", e->host);
 			sin6->sin6_family = AF_INET6;
 			memcpy(&sin6->sin6_addr, &a6[i].ip6addr,
 			    sizeof(sin6->sin6_addr));

@@ -27,6 +27,7 @@ struct dnsq_result {
 	char			mx[256];	/* best MX host (or the domain) */
 	int			naddrs;
 	struct sockaddr_storage	addrs[DNSQ_MAX_ADDRS];	/* port 0 */
+	char			host[DNSQ_MAX_ADDRS][256]; /* each one's MX */
 	char			detail[160];	/* why, for !DNSQ_OK */
 };
 

@@ -34,6 +34,7 @@
 #include "engine.h"
 #include "figures.h"
 #include "health.h"
+#include "summary.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
@@ -221,6 +222,7 @@ reload(void)
 	alert_configure(ncfg, daemon_state.curl);
 	figures_lag_alert(ncfg->alerts.queue_lag_ms);
 	health_configure(ncfg, daemon_state.pg);
+	summary_configure(ncfg, daemon_state.pg, engine_worker_id());
 	engine_reconfigure(ncfg, ocfg);
 	(void)apply_logging(ncfg);
 	daemon_state.reload.ok = 1;
@@ -480,6 +482,7 @@ stop_clients(void)
 	campaign_stop();
 	engine_free();
 	health_shutdown();
+	summary_shutdown();
 	alert_shutdown();
 	outage_free(&pg_outage);
 	outage_free(&redis_outage);
@@ -625,6 +628,7 @@ main(int argc, char **argv)
 		}
 	}
 	campaign_start(daemon_state.cfg, daemon_state.pg);
+	summary_configure(daemon_state.cfg, daemon_state.pg, engine_worker_id());
 	if (write_pidfile(daemon_state.cfg->warmd.pid_file) < 0)
 		goto out_clients;
 	add_signals(loop_base());

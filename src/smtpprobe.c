@@ -117,6 +117,7 @@ on_reply(struct smtpprobe *p, int code)
 	switch (p->state) {
 	case SP_BANNER:
 		if (code / 100 == 2) {
+			p->res.greeted = 1;
 			enter(p, SP_EHLO);
 			return;
 		}
@@ -257,4 +258,13 @@ smtpprobe_start(const struct sockaddr *sa, int salen, const char *helo,
 		return NULL;
 	}
 	return p;
+}
+
+int
+smtpprobe_conn_failed(const struct smtpprobe_result *r)
+{
+	for (int i = 0; i < r->nrcpt; i++)
+		if (r->code[i] != 0)
+			return 0;
+	return r->session == -1 || r->session == 421 || !r->greeted;
 }

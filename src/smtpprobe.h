@@ -2,7 +2,9 @@
  * A nonblocking SMTP probe on bufferevents: connect, banner, EHLO (HELO
  * if refused), MAIL FROM, one RCPT TO per recipient, QUIT.  Never DATA.
  * Entering a state sends its command; the reply handler picks the next.
- * One probe is one connection; the caller owns per-domain caps.
+ * One probe is one connection; the caller owns per-domain caps and the
+ * walk over a domain's MX addresses (smtpprobe_conn_failed says when to
+ * move on).
  */
 #ifndef WARMD_SMTPPROBE_H
 #define WARMD_SMTPPROBE_H
@@ -17,6 +19,7 @@ struct smtpprobe_result {
 	/* 0: the RCPTs were all answered; -1: network (connect, reset,
 	 * timeout); else the SMTP code that ended the session early. */
 	int	 session;
+	int	 greeted;			/* the banner was 2xx */
 	char	 detail[200];			/* the failure, for people */
 	int	 nrcpt;
 	int	 code[SMTPPROBE_MAX_RCPT];	/* 0: not answered */
@@ -32,5 +35,14 @@ struct smtpprobe *smtpprobe_start(const struct sockaddr *sa, int salen,
 		    char *const *rcpts, int nrcpt, int timeout_ms,
 		    void (*cb)(const struct smtpprobe_result *, void *),
 		    void *arg);
+
+/*
+ * Whether the session failed at the connection level: no RCPT was
+ * answered and the host could not be reached, closed or timed out, did
+ * not greet with 2xx, or closed with 421.  Nothing was learnt about the
+ * mailboxes, so RFC 5321 5.1 has the client try the next address.  A
+ * refused MAIL FROM is not one: the next MX would refuse the sender too.
+ */
+int	smtpprobe_conn_failed(const struct smtpprobe_result *);
 
 #endif

@@ -24,6 +24,7 @@
 #include "session.h"
 #include "alert.h"
 #include "breaker.h"
+#include "health.h"
 #include "status.h"
 
 static const char *
@@ -342,6 +343,27 @@ breaker_metrics(struct evbuffer *out)
 }
 
 static void
+health_metrics(struct evbuffer *out)
+{
+	struct health_stats	st;
+
+	health_stats(&st);
+	figures_metric(out, "warmd_health_observations_total", "counter",
+	    "Session observations queued for the health scores.");
+	evbuffer_add_printf(out, "warmd_health_observations_total %llu\n",
+	    (unsigned long long)st.noted);
+	figures_metric(out, "warmd_health_accounts_total", "counter",
+	    "Accounts paused by their health, and let out after a cooldown, by this process.");
+	evbuffer_add_printf(out, "warmd_health_accounts_total{event=\"paused\"}"
+	    " %llu\nwarmd_health_accounts_total{event=\"resumed\"} %llu\n",
+	    (unsigned long long)st.paused, (unsigned long long)st.resumed);
+	figures_metric(out, "warmd_health_write_errors_total", "counter",
+	    "Health batches the database did not take.");
+	evbuffer_add_printf(out, "warmd_health_write_errors_total %llu\n",
+	    (unsigned long long)st.errors);
+}
+
+static void
 alert_metrics(struct evbuffer *out)
 {
 	struct alert_stats	st;
@@ -417,6 +439,7 @@ status_render_metrics(struct evbuffer *out, void *arg)
 	}
 	jobs_metrics(out);
 	breaker_metrics(out);
+	health_metrics(out);
 	alert_metrics(out);
 	planner_metrics(out);
 	figures_render_metrics(out);

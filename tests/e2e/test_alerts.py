@@ -4,6 +4,7 @@ daemon for accounts that stop working and for campaigns that finish,
 folding within the window, retry after Telegram failures, and no secret
 in any message or log."""
 
+import signal
 import time
 
 import pytest
@@ -107,3 +108,41 @@ def test_queue_lag_alert(pg, redis, mailsim, tmp_path, bot):
     # one message for the whole window, however many refreshes saw the lag
     time.sleep(6)
     assert len([t for t in bot.texts() if ": queue: " in t]) == 1, bot.texts()
+
+
+def test_daily_summary_once_for_the_fleet(pg, redis, mailsim, tmp_path, bot):
+    """At summary_hour (in time_zone) one message with the day's figures,
+    however many processes share the database."""
+    hour, minute = map(int, pg.psql(
+        "SELECT to_char(now() AT TIME ZONE 'Europe/Moscow', 'HH24 MI')").split())
+    if minute >= 58:
+        pytest.skip("the Moscow hour is about to change")
+    conf = alerts_conf(bot)
+    conf["alerts"]["summary_hour"] = str((hour + 1) % 24)     # not yet
+    conf["warmd"] = {"time_zone": "Europe/Moscow"}
+    e = JobsEnv(pg, redis, mailsim, tmp_path, conf=conf)
+    e.insert([{"email": a["email"], "task": "list_inbox"} for a in e.accounts[:3]])
+    e.sql("UPDATE accounts SET status = 'error', status_reason = 'wrong password'"
+          " WHERE email = '%s'" % e.accounts[-1]["email"])
+    env = {"WARMD_TEST_SUMMARY_EVERY_MS": "300"}
+    d1, d2 = e.warmd("a", env=env), e.warmd("b", env=env)
+    e.wait_final(3, timeout=60)
+    time.sleep(1)
+    assert not any("Daily summary" in t for t in bot.texts())
+    # The hour comes (by a reload here): one of the two sends it.
+    e.set_conf({"alerts": {"summary_hour": str(hour)}})
+    for d in (d1, d2):
+        d.signal(signal.SIGHUP)
+    harness.wait_for(lambda: any("Daily summary" in t for t in bot.texts()), timeout=20,
+                     what="summary")
+    time.sleep(2)                       # both processes have looked several times
+    texts = [t for t in bot.texts() if "Daily summary" in t]
+    assert len(texts) == 1, texts
+    n = len(e.accounts)
+    assert "accounts %d active, 0 suspended" % (n - 1) in texts[0], texts[0]
+    assert "1 in error" in texts[0] and "3 done, 0 failed" in texts[0], texts[0]
+    day = pg.psql("SELECT (now() AT TIME ZONE 'Europe/Moscow')::date")
+    assert texts[0].startswith("Daily summary %s" % day) or \
+        ("Daily summary %s" % day) in texts[0], texts[0]
+    d1.stop()
+    d2.stop()

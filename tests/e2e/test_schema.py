@@ -8,7 +8,8 @@ import subprocess
 
 import harness
 
-TABLES = ["account_leases", "accounts", "campaigns", "jobs", "mails", "schema_migrations"]
+TABLES = ["account_health", "account_leases", "accounts", "campaigns", "daily_summaries", "jobs",
+          "mails", "schema_migrations"]
 
 
 def sqldir():

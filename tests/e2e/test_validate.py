@@ -1,7 +1,10 @@
 """warmctl validate against real parts: a private dnsmasq whose MX records
 point at mailsim's SMTP ingress (127.0.0.1), a catch-all stand-in
 (127.0.0.2), a greylisting stand-in (127.0.0.3) and nothing at all
-(127.0.0.4), all on mailsim's SMTP port, which --smtp-port names."""
+(127.0.0.4), all on mailsim's SMTP port, which --smtp-port names.  The MX
+fallback tests give mail.test (mailsim's only domain with mailboxes) other
+MX sets on a dnsmasq of their own, with hosts that fail before RCPT on
+127.0.0.5 and up."""
 
 import csv
 import io
@@ -54,6 +57,45 @@ def net(mailsim_certs):
             s.stop()
         ms.stop()
         ms.destroy()
+
+
+@pytest.fixture
+def mx_dns():
+    """Start a private dnsmasq with these records; stopped after the test."""
+    started = []
+
+    def start(*records):
+        d = validlib.Dnsmasq(records).start()
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.destroy()
+
+
+@pytest.fixture
+def unwelcoming(net):
+    """Start an Unwelcoming MX on host, mailsim's SMTP port."""
+    ms, _ = net
+    started = []
+
+    def start(host, mode):
+        u = validlib.Unwelcoming(host, ms.smtp_port, mode).start()
+        started.append(u)
+        return u
+
+    yield start
+    for u in started:
+        u.stop()
+
+
+def two_mx(domain, first, second):
+    """MX 10 at first, MX 20 at second."""
+    return ["--mx-host=%s,mx1.%s,10" % (domain, domain),
+            "--mx-host=%s,mx2.%s,20" % (domain, domain),
+            "--host-record=mx1.%s,%s" % (domain, first),
+            "--host-record=mx2.%s,%s" % (domain, second)]
 
 
 def validate(ms, dns, text, *args, dns_server=None):
@@ -193,3 +235,110 @@ def test_bad_usage(net):
     assert r.returncode == 2 and "bad DNS server" in r.stderr
     r = validate(ms, dns, "")
     assert r.returncode == 1 and "0 addresses" in r.stderr
+
+
+def test_fallback_to_second_mx(net, mx_dns):
+    ms, _ = net
+    dns = mx_dns(*(two_mx("mail.test", "127.0.0.5", "127.0.0.1") +   # nothing, mailsim
+                   two_mx("dead2.test", "127.0.0.5", "127.0.0.10") +  # nothing, nothing
+                   # An answered RCPT is final, even when the backup would
+                   # accept anything (127.0.0.2): greylisted ...
+                   two_mx("grey.test", "127.0.0.3", "127.0.0.2") +
+                   # ... or unknown.
+                   two_mx("strict.test", "127.0.0.1", "127.0.0.2") +
+                   # Five dead MX hosts, then mailsim: never reached.
+                   ["--mx-host=cap.test,mx%d.cap.test,%d" % (i, 10 * i) for i in range(6)] +
+                   ["--host-record=mx%d.cap.test,127.0.0.%d" % (i, 12 + i) for i in range(5)] +
+                   ["--host-record=mx5.cap.test,127.0.0.1"]))
+    lines, want = [], []
+    for i in range(30):
+        lines.append("user%05d@mail.test" % (i + 1))
+        want.append("valid")
+    for i in range(10):
+        lines.append("nobody%d@mail.test" % i)
+        want.append("mailbox_unknown")
+    for i in range(5):
+        lines.append("x%d@dead2.test" % i)
+        want.append("unverified")
+    for i in range(3):
+        lines.append("g%d@grey.test" % i)
+        want.append("temporary")
+    for i in range(3):
+        lines.append("s%d@strict.test" % i)
+        want.append("mailbox_unknown")
+    lines.append("user00001@cap.test")
+    want.append("unverified")
+    r = validate(ms, dns, "\n".join(lines) + "\n", "--json", "--batch", "5")
+    assert r.returncode == 1, r.stderr
+    out = json.loads(r.stdout)
+    assert [o["result"] for o in out] == want, r.stdout
+    # mx names the host that answered.
+    assert {o["mx"] for o in out[:40]} == {"mx2.mail.test"}
+    assert "Greylisted" in out[45]["detail"] and out[45]["mx"] == "mx1.grey.test"
+    assert "5.1.1" in out[48]["detail"] and out[48]["mx"] == "mx1.strict.test"
+    dead = out[40]
+    assert dead["mx"] == "mx1.dead2.test"
+    assert "2 MX addresses failed, last mx2.dead2.test:%d" % ms.smtp_port \
+        in dead["detail"]
+    assert "5 MX addresses failed, last mx4.cap.test:%d" % ms.smtp_port \
+        in out[-1]["detail"]
+    # A domain with one dead MX keeps its old detail.
+    r = validate(ms, net[1], "a@dead.test\n", "--json")
+    out = json.loads(r.stdout)
+    assert out[0]["result"] == "unverified"
+    assert out[0]["detail"].startswith("SMTP mx.dead.test:%d: " % ms.smtp_port)
+
+
+def test_fallback_past_421_and_early_close(net, mx_dns, unwelcoming):
+    ms, _ = net
+    busy = unwelcoming("127.0.0.6", "421")
+    closer = unwelcoming("127.0.0.7", "close")
+    busy_only = unwelcoming("127.0.0.11", "421")
+    dns = mx_dns("--mx-host=mail.test,mx1.mail.test,10",
+                 "--mx-host=mail.test,mx2.mail.test,15",
+                 "--mx-host=mail.test,mx3.mail.test,20",
+                 "--host-record=mx1.mail.test,127.0.0.6",
+                 "--host-record=mx2.mail.test,127.0.0.7",
+                 "--host-record=mx3.mail.test,127.0.0.1",
+                 "--mx-host=busy.test,mx.busy.test,10",
+                 "--host-record=mx.busy.test,127.0.0.11")
+    text = "".join("user%05d@mail.test\n" % (i + 1) for i in range(15))
+    text += "".join("nobody%d@mail.test\n" % i for i in range(5)) + "b@busy.test\n"
+    r = validate(ms, dns, text, "--json", "--batch", "5", "--per-domain", "1")
+    out = json.loads(r.stdout)
+    assert [o["result"] for o in out] == ["valid"] * 15 + ["mailbox_unknown"] * 5 + \
+        ["temporary"], r.stdout
+    # 4 batches: each greeted 421 by the best MX (a refusal of this
+    # session, not a dead host), then the host that closed the first
+    # connection is tried last and mailsim answers.
+    assert busy.accepted == 4 and closer.accepted == 1
+    # The only MX greets 421: temporary, as before.
+    assert out[-1]["detail"].startswith("SMTP mx.busy.test:%d: 421 4.3.2" % ms.smtp_port), \
+        out[-1]
+    assert busy_only.accepted == 1
+
+
+def test_fallback_past_silent_primary_once(net, mx_dns, unwelcoming):
+    ms, _ = net
+    silent = unwelcoming("127.0.0.8", "silent")
+    dns = mx_dns(*two_mx("mail.test", "127.0.0.8", "127.0.0.1"))
+    text = "".join("user%05d@mail.test\n" % (i + 1) for i in range(25))
+    t0 = time.monotonic()
+    r = validate(ms, dns, text, "--batch", "5", "--per-domain", "1", "--timeout", "1000")
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stdout + r.stderr
+    # One timeout, not five: later batches try the silent host last.
+    assert silent.accepted == 1 and took < 4, took
+
+
+def test_fallback_keeps_delay(net, mx_dns):
+    ms, _ = net
+    dns = mx_dns(*two_mx("mail.test", "127.0.0.5", "127.0.0.1"))
+    text = "".join("user%05d@mail.test\n" % (i + 1) for i in range(15))
+    t0 = time.monotonic()
+    r = validate(ms, dns, text, "--batch", "5", "--per-domain", "1", "--delay", "200")
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stdout + r.stderr
+    # Connections 200 ms apart: the dead MX, then mailsim for each of the
+    # 3 batches.
+    assert took >= 0.6
