@@ -142,3 +142,12 @@ def microsocks(microsocks_factory, request):
     indirectly like tinyproxy."""
     kw = getattr(request, "param", None) or {"user": "socksuser", "password": "sockspass"}
     return microsocks_factory(**kw)
+
+
+@pytest.fixture
+def bot():
+    """A local Telegram Bot API stand-in (botlib.BotAPI), closed at teardown."""
+    from botlib import BotAPI
+    b = BotAPI()
+    yield b
+    b.close()

@@ -10,16 +10,9 @@ import time
 import pytest
 
 import harness
-from botlib import BotAPI, CHAT, TOKEN, alerts_conf
+from botlib import CHAT, TOKEN, alerts_conf
 from jobslib import JobsEnv
 from scenlib import ScenEnv, moscow_today
-
-
-@pytest.fixture
-def bot():
-    b = BotAPI()
-    yield b
-    b.close()
 
 
 @pytest.fixture(autouse=True)

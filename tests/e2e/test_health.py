@@ -11,19 +11,12 @@ import time
 import pytest
 
 import harness
-from botlib import BotAPI, alerts_conf
+from botlib import alerts_conf
 from jobslib import JobsEnv
 
 # Defaults of [health] as health_apply() receives them.
 CONF = {"half_life_s": 21600, "login": 20, "transient": 4, "send": 10, "spam": 8,
         "relief": 10, "pause_below": 40, "cooldown_s": 21600}
-
-
-@pytest.fixture
-def bot():
-    b = BotAPI()
-    yield b
-    b.close()
 
 
 @pytest.fixture(autouse=True)

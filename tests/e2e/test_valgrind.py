@@ -189,7 +189,7 @@ def test_campaigns_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path
     with a template, a warm-up day, a reload that edits one campaign and
     removes another mid-run, and a graceful stop."""
     from scenlib import ScenEnv, TEMPLATES, moscow_today, now_s
-    from test_alerts import BotAPI
+    from botlib import BotAPI
     binary = harness.program("src/warmd")
     if os.environ.get("WARMD_SANITIZERS") or sanitized(binary):
         pytest.skip("sanitizer build")
@@ -235,6 +235,61 @@ def test_campaigns_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path
     finally:
         d.stop()
         bot.close()
+    report = open(vlog).read()
+    assert rc == 0, report[-3000:]
+    assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
+
+
+def test_safety_net_is_clean_under_valgrind(pg, redis, mailsim_factory, tinyproxy_factory,
+                                            tmp_path, bot):
+    """A proxy circuit that opens, probes and closes; an account paused by
+    its health, let out after its cooldown and paused for good; the daily
+    summary; a graceful stop."""
+    from jobslib import JobsEnv
+    binary = harness.program("src/warmd")
+    if os.environ.get("WARMD_SANITIZERS") or sanitized(binary):
+        pytest.skip("sanitizer build")
+    ms = mailsim_factory(generate=3, seed=14)
+    tp = tinyproxy_factory()
+    accts = ms.accounts()
+    hour, minute = map(int, pg.psql(
+        "SELECT to_char(now() AT TIME ZONE 'Europe/Moscow', 'HH24 MI')").split())
+    summary = minute < 50               # not across an hour's end
+
+    e = JobsEnv(pg, redis, ms, tmp_path, accounts=accts, timeouts=("60s", "300s"),
+                proxies={accts[0]["email"]: tp.url()},
+                jobs={"retry_min": "300ms", "retry_max": "300ms"},
+                conf={"database": {"statement_timeout": "300s"},
+                      "breaker": {"failures": "2", "cooldown": "2s", "max_cooldown": "4s"},
+                      "health": {"login_failure": "50", "cooldown": "2s"},
+                      "alerts": {"telegram_token": "1:x", "telegram_chat_id": "1",
+                                 "telegram_url": bot.url, "window": "2s",
+                                 "summary_hour": str(hour if summary else -1)}})
+    ms.post("/control/account", {"email": accts[1]["email"], "outcome": "ratelimit"})
+    tp.stop()
+    e.insert([{"email": a["email"], "task": "list_inbox", "max_attempts": 50} for a in accts])
+    vlog = str(tmp_path / "valgrind.log")
+    argv = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
+            "--log-file=" + vlog, binary, "-c", str(e.conf)]
+    env = dict(os.environ, WARMD_SQLDIR=os.path.join(harness.srcdir(), "sql"),
+               WARMD_TEST_SUMMARY_EVERY_MS="1000")
+    d = harness.Daemon(argv, str(tmp_path / "warmd.log"), env=env).start()
+    try:
+        d.wait_log("circuit open after", timeout=300)
+        harness.wait_for(lambda: "failed again" in (
+            e.account_row(accts[1]["email"])["status_reason"] or ""), timeout=300,
+            what="paused for good")
+        tp.start(port=tp.port)
+        harness.wait_for(lambda: e.jobs("a.email = '%s'" % accts[0]["email"])[0]["status"]
+                         == "done", timeout=300, what="proxy back")
+        if summary:
+            harness.wait_for(lambda: any("Daily summary" in t for t in bot.texts()),
+                             timeout=120, what="summary")
+        d.signal(signal.SIGTERM)
+        rc = d.wait(300)
+    finally:
+        d.stop()
     report = open(vlog).read()
     assert rc == 0, report[-3000:]
     assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
