@@ -20,16 +20,6 @@ web_usable(struct session *s)
 	return s->acct->password != NULL;
 }
 
-/* "account.mail.ru" of "https://account.mail.ru:8443". */
-static char *
-host_of(const char *base)
-{
-	const char	*h = strstr(base, "://");
-
-	h = h != NULL ? h + 3 : base;
-	return xstrndup(h, strcspn(h, ":/"));
-}
-
 /* ---- after the password: to the mailbox and its token ------------------- */
 
 static void
@@ -179,7 +169,7 @@ prelogin_done(struct session *s, const struct shttp_resp *r)
 		    "rate limited" : "server error");
 		return;
 	}
-	host = host_of(s->env->hosts.account);
+	host = sess_url_host(s->env->hosts.account);
 	act = shttp_cookie_get(s->http, host, "act");
 	free(host);
 	sess_ctx_refresh(s);

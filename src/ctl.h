@@ -27,6 +27,8 @@ int	 need_config(struct ctl *);
 PGconn	*db_connect(struct ctl *);
 /* The same, checking the schema is the one this warmctl knows. */
 PGconn	*db_connect_current(struct ctl *);
+/* An address as accounts.email holds it (ASCII lower case); malloc'd. */
+char	*email_key(const char *s);
 
 /* ctl_report.c */
 int	 cmd_report(struct ctl *, int, char **);

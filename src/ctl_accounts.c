@@ -36,7 +36,8 @@ static const char list_sql[] =
  */
 static const char resume_sql[] =
     "WITH o AS (SELECT id, status_reason AS was FROM accounts"
-    "  WHERE status <> 'active' AND (email = ANY ($1::text[]) OR"
+    "  WHERE status <> 'active' AND (email IN"
+    "  (SELECT jsonb_array_elements_text($1::jsonb)) OR"
     "  ($2::text IS NOT NULL AND strpos(lower(status_reason),"
     "  lower($2::text)) > 0)) FOR UPDATE),"
     " a AS (UPDATE accounts SET status = 'active', status_reason = NULL,"
@@ -161,31 +162,27 @@ cmd_accounts(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-/* {"a","b"} as a PostgreSQL array literal, addresses lower-cased. */
+/* The addresses as a JSON array, as accounts.email holds them; NULL after saying which is not UTF-8. */
 static char *
-email_array(char **emails, int n)
+email_list(char **emails, int n)
 {
-	size_t	 len = 3;
-	char	*s, *p;
+	json_t	*arr = json_array(), *v;
+	char	*s;
 
-	for (int i = 0; i < n; i++)
-		len += 2 * strlen(emails[i]) + 3;
-	p = s = xmalloc(len);
-	*p++ = '{';
 	for (int i = 0; i < n; i++) {
-		if (i > 0)
-			*p++ = ',';
-		*p++ = '"';
-		for (const char *e = emails[i]; *e != '\0'; e++) {
-			if (*e == '"' || *e == '\\')
-				*p++ = '\\';
-			*p++ = (*e >= 'A' && *e <= 'Z') ? (char)(*e - 'A' + 'a') :
-			    *e;
+		s = email_key(emails[i]);
+		v = json_string(s);
+		free(s);
+		if (v == NULL) {
+			fprintf(stderr, "warmctl: resume: argument %d is not"
+			    " valid UTF-8\n", i + 1);
+			json_decref(arr);
+			return NULL;
 		}
-		*p++ = '"';
+		json_array_append_new(arr, v);
 	}
-	*p++ = '}';
-	*p = '\0';
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
 	return s;
 }
 
@@ -218,9 +215,12 @@ cmd_resume(struct ctl *c, int argc, char **argv)
 		    " --all-reason TEXT\n");
 		return EXIT_USAGE;
 	}
-	if ((conn = db_connect_current(c)) == NULL)
+	if ((arr = email_list(argv + optind, argc - optind)) == NULL)
+		return EXIT_USAGE;
+	if ((conn = db_connect_current(c)) == NULL) {
+		free(arr);
 		return 1;
-	arr = email_array(argv + optind, argc - optind);
+	}
 	params[0] = arr;
 	params[1] = reason;
 	res = PQexecParams(conn, resume_sql, 2, NULL, params, NULL, NULL, 0);

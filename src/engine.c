@@ -365,8 +365,12 @@ job_end(struct work *w, struct job *j, enum jobq_end end, const char *error,
 		    E.cfg->jobs.retry_max_ms,
 		    (unsigned)(j->attempts > 0 ? j->attempts - 1 : 0), &r);
 	} else if (end == JOBQ_DEFER) {
-		/* Spread the accounts of a route over a tenth more, so they
-		 * do not all come back in the same second. */
+		/*
+		 * A tenth past the route's wait, so its probe goes first,
+		 * then up to a tenth more, so the accounts of a route do not
+		 * all come back in the same second.
+		 */
+		defer_ms += defer_ms / 10;
 		rng_seed(&r, rng_next(&E.rng), j->id);
 		f->o.delay_ms = defer_ms + (unsigned)rng_range(&r, 0,
 		    defer_ms / 10);
@@ -503,8 +507,7 @@ note_health(struct work *w, const struct sess_outcome *o)
 {
 	struct health_obs	h = { 0 };
 
-	if (w->lost || (o->error != NULL && strcmp(o->error,
-	    "session stopped") == 0))
+	if (w->lost || o->stopped)
 		return;
 	h.account_id = w->account_id;
 	h.login_failed = o->login_failed;

@@ -114,14 +114,11 @@ flush(evutil_socket_t fd, short what, void *arg)
 		return;
 	H.sent = H.queued;
 	H.queued = json_array();
-	if (json_array_size(H.sent) > HEALTH_BATCH) {
-		/* The rest waits for the next turn. */
-		while (json_array_size(H.sent) > HEALTH_BATCH) {
-			json_array_append(H.queued, json_array_get(H.sent,
-			    HEALTH_BATCH));
-			json_array_remove(H.sent, HEALTH_BATCH);
-		}
-	}
+	/* The rest waits for the next turn (taken off the end: no shifts). */
+	for (size_t i = HEALTH_BATCH; i < json_array_size(H.sent); i++)
+		json_array_append(H.queued, json_array_get(H.sent, i));
+	while (json_array_size(H.sent) > HEALTH_BATCH)
+		json_array_remove(H.sent, json_array_size(H.sent) - 1);
 	conf = conf_json();
 	obs = json_dumps(H.sent, JSON_COMPACT);
 	cs = json_dumps(conf, JSON_COMPACT);

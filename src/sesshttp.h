@@ -40,6 +40,7 @@ struct shttp_resp {
 	const char	*error;		/* curl's message when rc != CURLE_OK */
 	int		 proxy_failed;	/* the proxy, not the server, failed */
 	int		 too_big;	/* body exceeded max_body */
+	int		 route_open;	/* never sent: a circuit breaker refused it */
 };
 
 typedef void shttp_cb(void *arg, const struct shttp_resp *r);

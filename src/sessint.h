@@ -99,7 +99,6 @@ struct session {
 	char			*exit_ip;
 	/* a route's circuit is open: what is left waits this long */
 	unsigned		 route_wait_ms;
-	int			 route_refused;	/* the last request never left */
 	char			*route_host;	/* of the request in flight */
 
 	/* provider session */
@@ -150,6 +149,8 @@ struct session {
 /* session.c */
 void	sess_change(struct session *s, enum sess_state st);
 void	sess_http(struct session *s, struct mailru_req *req, sess_raw_fn *fn);
+/* The host of url ("e.mail.ru"), malloc'd, or NULL when it does not parse. */
+char	*sess_url_host(const char *url);
 void	sess_login_ok(struct session *s, enum mailru_flavour f,
 	    const char *via);
 void	sess_login_failed(struct session *s, enum login_end how,

@@ -287,9 +287,8 @@ session_account(const struct session *s)
 
 /* ---- routes: the circuit breakers ----------------------------------------- */
 
-/* The provider host of url ("e.mail.ru"), or NULL. */
-static char *
-url_host(const char *url)
+char *
+sess_url_host(const char *url)
 {
 	CURLU	*u = curl_url();
 	char	*host = NULL, *copy = NULL;
@@ -330,11 +329,10 @@ route_wait(struct session *s, const char *host, const char **which)
 static void
 route_shut(struct session *s, uint64_t wait)
 {
-	/* A little more than the cooldown, so the probe goes first. */
 	if (wait < 1000)
 		wait = 1000;
 	if (wait > s->route_wait_ms)
-		s->route_wait_ms = (unsigned)(wait + wait / 10);
+		s->route_wait_ms = (unsigned)wait;
 }
 
 /* What a reply says about its routes: the proxy, then the host. */
@@ -398,8 +396,7 @@ sess_http(struct session *s, struct mailru_req *req, sess_raw_fn *fn)
 	uint64_t		 wait;
 
 	s->raw = fn;
-	s->route_refused = 0;
-	host = req != NULL && s->env->breakers != NULL ? url_host(req->url) :
+	host = req != NULL && s->env->breakers != NULL ? sess_url_host(req->url) :
 	    NULL;
 	if (host != NULL && (wait = route_wait(s, host, &which)) > 0) {
 		snprintf(msg, sizeof(msg), "%s %s: circuit open, next try in"
@@ -409,10 +406,10 @@ sess_http(struct session *s, struct mailru_req *req, sess_raw_fn *fn)
 		free(host);
 		mailru_req_free(req);
 		route_shut(s, wait);
-		s->route_refused = 1;
 		memset(&r, 0, sizeof(r));
 		r.rc = CURLE_COULDNT_CONNECT;
 		r.error = msg;
+		r.route_open = 1;
 		r.body = "";
 		s->raw = NULL;
 		fn(s, &r);
@@ -449,7 +446,7 @@ sess_net_failed(struct session *s, const struct shttp_resp *r,
 		return;
 	}
 	s->out.transient = 1;
-	if (s->route_refused) {
+	if (r->route_open) {
 		/* Not a failure of its own: the circuit is open. */
 		s->error = xasprintf("%s: %s", what, r->error);
 		return;
@@ -943,7 +940,7 @@ enter_done(struct session *s)
 	s->out.error = s->aborted ? "session stopped" : s->error;
 	s->out.exit_ip = s->exit_ip;
 	s->out.logins = s->logins;
-	s->out.defer_ms = s->route_wait_ms;
+	s->out.stopped = s->aborted;
 	s->out.requests = s->http != NULL ? shttp_requests(s->http) : 0;
 	if (s->out.account_status == NULL && s->error == NULL &&
 	    s->logged_in)

@@ -51,7 +51,7 @@ struct sess_outcome {
 	const char	*exit_ip;	/* or NULL */
 	unsigned	 logins;	/* password logins made */
 	int		 login_failed;	/* a login failed for a passing reason */
-	unsigned	 defer_ms;	/* > 0: a route's circuit is open */
+	int		 stopped;	/* session_abort ended it */
 	unsigned	 requests;
 };
 

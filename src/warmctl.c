@@ -445,8 +445,7 @@ out:
 /* Browser exports are small; a bound keeps a wrong file from eating memory. */
 #define COOKIE_FILE_MAX	(16 * 1024 * 1024)
 
-/* ASCII lower case, as acctsync stores emails. */
-static char *
+char *
 email_key(const char *s)
 {
 	char	*d = xstrdup(s);

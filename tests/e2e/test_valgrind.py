@@ -23,6 +23,25 @@ def sanitized(path):
     return "__asan_init" in out or "__ubsan_handle" in out
 
 
+VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect"]
+
+
+def valgrind_warmd(conf, tmp_path, env=None):
+    """warmd -c conf under valgrind, started; (harness.Daemon, valgrind's log)."""
+    vlog = str(tmp_path / "valgrind.log")
+    e = dict(os.environ, WARMD_SQLDIR=os.path.join(harness.srcdir(), "sql"), **(env or {}))
+    argv = VALGRIND + ["--log-file=" + vlog, harness.program("src/warmd"), "-c", str(conf)]
+    return harness.Daemon(argv, str(tmp_path / "warmd.log"), env=e).start(), vlog
+
+
+def assert_clean(rc, vlog):
+    """The process exited 0 and valgrind found nothing."""
+    report = open(vlog).read()
+    assert rc == 0, report[-3000:]
+    assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
+
+
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
 def test_lifecycle_is_clean_under_valgrind(pg, redis, tmp_path):
     binary = harness.program("src/warmd")
@@ -33,9 +52,7 @@ def test_lifecycle_is_clean_under_valgrind(pg, redis, tmp_path):
     w.migrate()
     w.write_accounts(good_lines(50))
     vlog = os.path.join(str(tmp_path), "valgrind.log")
-    argv = ["valgrind", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
-            "--log-file=" + vlog, binary, "-c", w.conf]
+    argv = VALGRIND + ["--log-file=" + vlog, binary, "-c", w.conf]
     w.proc = harness.Daemon(argv, w.logfile).start()
     try:
         w.wait_synced(1, timeout=120)
@@ -51,9 +68,7 @@ def test_lifecycle_is_clean_under_valgrind(pg, redis, tmp_path):
         rc = w.proc.wait(120)
     finally:
         w.proc.stop()
-    report = open(vlog).read()
-    assert rc == 0, report[-3000:]
-    assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
+    assert_clean(rc, vlog)
 
 
 def valgrind_drive(e, tmp_path, name, plan, timeout=1200):
@@ -61,9 +76,7 @@ def valgrind_drive(e, tmp_path, name, plan, timeout=1200):
     vlog = os.path.join(str(tmp_path), "valgrind-%s.log" % name)
     p = tmp_path / ("plan-%s.jsonl" % name)
     p.write_text("".join(json.dumps(x) + "\n" for x in plan))
-    argv = ["valgrind", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect",
-            "--show-leak-kinds=definite,indirect", "--num-callers=40",
+    argv = VALGRIND + ["--num-callers=40",
             "--log-file=" + vlog, harness.program("tests/io/sessdrive"),
             "-c", str(e.conf), "-p", str(p)]
     for x in plan:
@@ -161,12 +174,7 @@ def test_jobs_engine_is_clean_under_valgrind(pg, redis, mailsim_factory, tmp_pat
             {"email": b, "task": "list_inbox"}, {"email": b, "task": "mark_read",
                                                   "payload": {"select": "listed", "limit": 1}}]
     e.insert(jobs)
-    vlog = str(tmp_path / "valgrind.log")
-    argv = ["valgrind", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
-            "--log-file=" + vlog, binary, "-c", str(e.conf)]
-    env = dict(os.environ, WARMD_SQLDIR=os.path.join(harness.srcdir(), "sql"))
-    d = harness.Daemon(argv, str(tmp_path / "warmd.log"), env=env).start()
+    d, vlog = valgrind_warmd(e.conf, tmp_path)
     try:
         harness.wait_for(lambda: e.counts().get("done", 0) >= 1, timeout=300, what="work")
         d.signal(signal.SIGHUP)
@@ -177,13 +185,12 @@ def test_jobs_engine_is_clean_under_valgrind(pg, redis, mailsim_factory, tmp_pat
         rc = d.wait(300)
     finally:
         d.stop()
-    report = open(vlog).read()
     c = e.counts()
     assert c.get("failed") == 1 and c.get("new") == 1 and c.get("done") == 5, c
-    assert rc == 0, report[-3000:]
-    assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
+    assert_clean(rc, vlog)
 
 
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
 def test_campaigns_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path):
     """The planner and the scenario chains: rescue with a holdout, engage
     with a template, a warm-up day, a reload that edits one campaign and
@@ -211,12 +218,7 @@ def test_campaigns_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path
     ms.post("/control/account", {"email": e.accounts[0]["email"], "password": "other"})
     for a in e.accounts:
         e.inject(a["email"], "Скидка 20%", folder=950, date=now_s() - 60)
-    vlog = str(tmp_path / "valgrind.log")
-    argv = ["valgrind", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
-            "--log-file=" + vlog, binary, "-c", str(e.conf)]
-    env = dict(os.environ, WARMD_SQLDIR=os.path.join(harness.srcdir(), "sql"))
-    d = harness.Daemon(argv, str(tmp_path / "warmd.log"), env=env).start()
+    d, vlog = valgrind_warmd(e.conf, tmp_path)
     try:
         harness.wait_for(lambda: len(e.campaign_jobs("r", "j.status = 'done'")) >= 1,
                          timeout=300, what="work")
@@ -235,11 +237,10 @@ def test_campaigns_are_clean_under_valgrind(pg, redis, mailsim_factory, tmp_path
     finally:
         d.stop()
         bot.close()
-    report = open(vlog).read()
-    assert rc == 0, report[-3000:]
-    assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
+    assert_clean(rc, vlog)
 
 
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
 def test_safety_net_is_clean_under_valgrind(pg, redis, mailsim_factory, tinyproxy_factory,
                                             tmp_path, bot):
     """A proxy circuit that opens, probes and closes; an account paused by
@@ -268,13 +269,7 @@ def test_safety_net_is_clean_under_valgrind(pg, redis, mailsim_factory, tinyprox
     ms.post("/control/account", {"email": accts[1]["email"], "outcome": "ratelimit"})
     tp.stop()
     e.insert([{"email": a["email"], "task": "list_inbox", "max_attempts": 50} for a in accts])
-    vlog = str(tmp_path / "valgrind.log")
-    argv = ["valgrind", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect",
-            "--log-file=" + vlog, binary, "-c", str(e.conf)]
-    env = dict(os.environ, WARMD_SQLDIR=os.path.join(harness.srcdir(), "sql"),
-               WARMD_TEST_SUMMARY_EVERY_MS="1000")
-    d = harness.Daemon(argv, str(tmp_path / "warmd.log"), env=env).start()
+    d, vlog = valgrind_warmd(e.conf, tmp_path, {"WARMD_TEST_SUMMARY_EVERY_MS": "1000"})
     try:
         d.wait_log("circuit open after", timeout=300)
         harness.wait_for(lambda: "failed again" in (
@@ -290,6 +285,4 @@ def test_safety_net_is_clean_under_valgrind(pg, redis, mailsim_factory, tinyprox
         rc = d.wait(300)
     finally:
         d.stop()
-    report = open(vlog).read()
-    assert rc == 0, report[-3000:]
-    assert "ERROR SUMMARY: 0 errors" in report, report[-3000:]
+    assert_clean(rc, vlog)
